@@ -1,0 +1,139 @@
+"""linksim: an end-to-end wireless link simulator for images.
+
+Subcommands: ``run`` a scenario, ``ber`` sweep a modulation/code, ``train`` a
+model, ``validate`` a scenario file, ``list`` what is available. Library code
+raises :class:`~linksim.errors.LinksimError`; this module alone turns it into
+one line on stderr and exit code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import LinksimError
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _scenario_from_args(args):
+    from .config import apply_overrides, from_mapping, read_yaml, Scenario
+    raw = read_yaml(args.scenario)
+    raw.setdefault("name", Path(args.scenario).stem)
+    sets = list(args.set or ())
+    for key in ("images", "runs", "seed", "data"):
+        value = getattr(args, key, None)
+        if value is not None:
+            raw[key] = value
+    return from_mapping(Scenario, apply_overrides(raw, sets))
+
+
+def _run(args) -> int:
+    from . import zoo
+    from .data import load_split
+    from .plots import image_grids, sweep_figures
+    from .results import format_table, provenance, write_results
+    from .config import to_plain
+    from .sim import cliffs, run_scenario
+    scenario = _scenario_from_args(args)
+    dataset = load_split(scenario.data, "test")
+    if scenario.images is not None:
+        dataset = dataset.take_per_class(scenario.images)
+    classifier = zoo.load_classifier(scenario.classifier)
+    out = Path(args.out or Path("runs") / scenario.name)
+    t0 = time.time()
+    points, reference, examples = run_scenario(scenario, dataset, classifier, progress=_log)
+    from .codecs.separate import cache_stats
+    doc = {"scenario": to_plain(scenario),
+           "provenance": provenance(scenario.seed, dataset.source,
+                                    {scenario.classifier: zoo.entry(scenario.classifier)["sha256"]},
+                                    {"wall_seconds": round(time.time() - t0, 2),
+                                     "encoding_cache": cache_stats()}),
+           "points": points, "reference": reference, "cliff": cliffs(points)}
+    write_results(out, doc)
+    sweep_figures(points, out)
+    image_grids(dataset.images, examples, out)
+    print(format_table(points, reference))
+    print(f"results: {out}/results.json, results.csv, figures ({time.time() - t0:.1f} s)")
+    return 0
+
+
+def _validate(args) -> int:
+    scenario = _scenario_from_args(args)
+    from .registry import CODECS
+    for config in scenario.codecs:
+        CODECS.build(config)
+    grid = len(scenario.codecs) * len(scenario.snr_db) * len(scenario.cpp)
+    print(f"{args.scenario}: ok ({len(scenario.codecs)} codecs x {len(scenario.snr_db)} SNR x "
+          f"{len(scenario.cpp)} CPP = {grid} points, {scenario.runs} runs each)")
+    return 0
+
+
+def _list(args) -> int:
+    from . import codecs as _registers_codecs  # noqa: F401
+    from . import zoo
+    from .registry import CODECS
+    print("codecs:  " + ", ".join(CODECS.names()))
+    print("weights: " + ", ".join(f"{k} ({v['arch']}, test accuracy {v['metrics'].get('test_accuracy')})"
+                                  for k, v in sorted(zoo.registry().items())))
+    print("codes:   none, ldpc-80211n-{648,1296,1944}-r{12,23,34,56}, ldpc-5g-<n>-r{12,23,34,56}")
+    print("modulations: bpsk, qpsk, qam16, qam64")
+    return 0
+
+
+def _train(args) -> int:
+    if args.model == "classifier":
+        from .train.classifier import ClassifierTrainConfig, train_classifier
+        cfg = ClassifierTrainConfig(arch=args.arch, epochs=args.epochs, seed=args.seed)
+        train_classifier(cfg, args.data, args.out, log=lambda m: print(m, flush=True))
+    return 0
+
+
+def _add_scenario_args(p):
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--data", help="CIFAR-10 root (image folders with test/, or cifar-10-batches-py); "
+                                  "default: the scenario's data, $LINKSIM_DATA, or the embedded sample")
+    p.add_argument("--images", type=int, help="number of images (N/10 per class, file order)")
+    p.add_argument("--runs", type=int, help="independent channel realisations per point")
+    p.add_argument("--seed", type=int, help="base seed")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a scenario key (YAML value; dotted keys, e.g. codecs.1.chroma=444)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="linksim", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run a scenario: every codec at every (SNR, CPP), R runs")
+    _add_scenario_args(r)
+    r.add_argument("--out", help="output folder (default runs/<scenario name>)")
+    r.set_defaults(func=_run)
+    v = sub.add_parser("validate", help="check a scenario file without running it")
+    _add_scenario_args(v)
+    v.set_defaults(func=_validate)
+    sub.add_parser("list", help="codecs, weights, codes, modulations").set_defaults(func=_list)
+    from .ber import add_parser as add_ber_parser
+    add_ber_parser(sub)
+    t = sub.add_parser("train", help="train a model (resumable: rerun the same command)")
+    t.add_argument("model", choices=["classifier"])
+    t.add_argument("--data", help="CIFAR-10 root (image folders or cifar-10-batches-py)")
+    t.add_argument("--out", required=True, help="run folder (checkpoints, log, weights)")
+    t.add_argument("--arch", default="resnet20", choices=["resnet20", "resnet32"])
+    t.add_argument("--epochs", type=int, default=45)
+    t.add_argument("--seed", type=int, default=0)
+    t.set_defaults(func=_train)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LinksimError as e:
+        print(f"linksim: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("linksim: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,81 @@
+"""The one codec interface every way across the channel implements.
+
+A codec is built from its frozen config (see :mod:`linksim.registry`). The
+simulation driver calls, per grid point (SNR, CPP):
+
+1. ``tx = codec.transmit(images, snr_db, cpp)`` once: deterministic work
+   (encoding, MCS/quality choice). ``tx.symbols`` is what enters the channel.
+2. per run: ``y = channel(tx.symbols, snr_db)`` then
+   ``rx = codec.receive(y, tx, snr_db)``.
+
+``images`` are uint8 ``[N, H, W, 3]``; received images are uint8 too.
+"""
+from __future__ import annotations
+
+import abc
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+def symbol_budget(cpp: float, height: int, width: int) -> int:
+    """Complex channel uses an image may spend: floor(CPP * H * W)."""
+    return int(math.floor(cpp * height * width + 1e-9))
+
+
+@dataclass
+class Transmission:
+    """What a codec's transmit side sends for a batch of N images.
+
+    Attributes:
+        symbols: complex64 array of any shape: every symbol that crosses the
+            channel (empty when nothing does).
+        channel_uses: int ``[N]`` complex symbols charged to each image (whole
+            codewords, padding and CRC included).
+        source_bits: int ``[N]`` bits of each image's source stream (0 if none).
+        outage: bool ``[N]`` images the transmitter already knows it cannot
+            deliver (budget too small for any stream).
+        state: codec-private data its receive side needs.
+    """
+    symbols: np.ndarray
+    channel_uses: np.ndarray
+    source_bits: np.ndarray
+    outage: np.ndarray
+    state: Any = None
+
+
+@dataclass
+class Reception:
+    """What a codec's receive side returns.
+
+    Attributes:
+        images: uint8 ``[N, H, W, 3]`` shown to the classifier and metrics.
+        outage: bool ``[N]``: no valid image was delivered (fallback shown).
+    """
+    images: np.ndarray
+    outage: np.ndarray
+
+
+class Codec(abc.ABC):
+    """A way of getting images across a noisy channel under a CPP budget."""
+
+    #: Registry name, set by the registration decorator's user.
+    name: str = ""
+    #: False for codecs whose output does not depend on channel noise
+    #: (identity, capacity bound): one run is computed and reused.
+    uses_channel: bool = True
+
+    @abc.abstractmethod
+    def transmit(self, images: np.ndarray, snr_db: float, cpp: float) -> Transmission:
+        """Encode a batch ``[N, H, W, 3]`` uint8 for the given SNR and budget."""
+
+    @abc.abstractmethod
+    def receive(self, received: np.ndarray, tx: Transmission, snr_db: float) -> Reception:
+        """Reconstruct images from the noisy ``received`` symbols (same shape as ``tx.symbols``)."""
+
+
+def as_uint8(images) -> np.ndarray:
+    """Round and clip to 8-bit, as every received image is before evaluation."""
+    return np.clip(np.rint(np.asarray(images, dtype=np.float32)), 0, 255).astype(np.uint8)

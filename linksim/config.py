@@ -1,0 +1,216 @@
+"""Typed, frozen scenario configuration.
+
+YAML is read with ``yaml.safe_load`` only. :func:`from_mapping` turns a mapping
+into a frozen dataclass, rejecting unknown keys, wrong types and values out of
+the range a field's metadata allows, with a :class:`ConfigError` naming the
+key, the value and what is allowed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError
+
+
+def bounded(default, lo=None, hi=None, choices=None, **kw):
+    """A dataclass field with an allowed range (inclusive) or a set of choices."""
+    return field(default=default, metadata={"lo": lo, "hi": hi, "choices": choices}, **kw)
+
+
+def _type_name(tp) -> str:
+    return getattr(tp, "__name__", str(tp).replace("typing.", ""))
+
+
+def _coerce(value, tp, key):
+    """Check ``value`` against type hint ``tp``; returns the (tuple-converted) value."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Union:
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(value, arg, key)
+            except ConfigError as e:
+                errors.append(str(e))
+        raise ConfigError(errors[0])
+    if origin is tuple:
+        (item_tp, _) = typing.get_args(tp)
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool) and item_tp is not str:
+            value = [value]  # a scalar where a list is allowed: a one-point list
+        if not isinstance(value, (list, tuple)) or not value:
+            raise ConfigError(f"'{key}': expected a non-empty list of {_type_name(item_tp)}, got {value!r}")
+        return tuple(_coerce(v, item_tp, f"{key}[{i}]") for i, v in enumerate(value))
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"'{key}': expected a number, got {value!r} ({type(value).__name__})")
+        if not math.isfinite(value):
+            raise ConfigError(f"'{key}': expected a finite number, got {value!r}")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"'{key}': expected an integer, got {value!r} ({type(value).__name__})")
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"'{key}': expected true or false, got {value!r}")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"'{key}': expected a string, got {value!r} ({type(value).__name__})")
+        return value
+    raise TypeError(f"unsupported config type {tp!r} for '{key}'")
+
+
+def _check_range(value, meta, key):
+    items = [(f"{key}[{i}]", v) for i, v in enumerate(value)] if isinstance(value, tuple) else [(key, value)]
+    for key, v in items:
+        if v is None:
+            continue
+        if meta.get("choices") is not None and v not in meta["choices"]:
+            raise ConfigError(f"'{key}': {v!r} is not allowed; choose one of {list(meta['choices'])}")
+        lo, hi = meta.get("lo"), meta.get("hi")
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            rng = f"[{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
+            raise ConfigError(f"'{key}': {v!r} is out of range; allowed {rng}")
+
+
+def from_mapping(cls, mapping, where: str = ""):
+    """Build frozen dataclass ``cls`` from ``mapping``, validating every key."""
+    prefix = f"{where}." if where else ""
+    if mapping is None:
+        mapping = {}
+    if not isinstance(mapping, dict):
+        raise ConfigError(f"'{where or 'scenario'}': expected a mapping, got {mapping!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = [k for k in mapping if k not in fields]
+    if unknown:
+        raise ConfigError(f"unknown key '{prefix}{unknown[0]}'; allowed keys: {', '.join(fields)}")
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name, value in mapping.items():
+        key = prefix + name
+        if name == "codecs":
+            from . import codecs as _registers_codecs  # noqa: F401
+            from .registry import CODECS
+            if not isinstance(value, list) or not value:
+                raise ConfigError(f"'{key}': expected a non-empty list of codec nodes "
+                                  f"{{type: ...}}; types: {', '.join(CODECS.names())}")
+            values[name] = tuple(CODECS.parse(n, f"{key}[{i}]") for i, n in enumerate(value))
+            continue
+        choices = fields[name].metadata.get("choices") or ()
+        if isinstance(value, int) and not isinstance(value, bool) and str(value) in choices:
+            value = str(value)  # YAML reads chroma: 444 as a number
+        values[name] = _coerce(value, hints[name], key)
+        _check_range(values[name], fields[name].metadata, key)
+    missing = [n for n, f in fields.items() if n not in values
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise ConfigError(f"missing key '{prefix}{missing[0]}'")
+    return cls(**values)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One simulation: codecs x SNR x CPP grid, R runs each, judged by one classifier.
+
+    Attributes:
+        name: label used in outputs.
+        data: CIFAR-10 path (image folders or cifar-10-batches-py); None = ``$LINKSIM_DATA``
+            or the embedded sample.
+        images: number of test images (N/10 per class, file order); None = all.
+        runs: independent channel realisations per grid point.
+        seed: base seed; each run's noise derives from (seed, codec, SNR, CPP, run).
+        snr_db: Es/N0 values in dB.
+        cpp: channel uses (complex symbols) per pixel.
+        classifier: zoo name of the judging classifier.
+        codecs: codec nodes ``{type: name, ...params}``.
+        ssim: compute SSIM (the slowest metric).
+    """
+    codecs: tuple
+    name: str = "scenario"
+    data: typing.Optional[str] = None
+    images: typing.Optional[int] = bounded(None, lo=10)
+    runs: int = bounded(5, lo=1, hi=1000)
+    seed: int = bounded(0, lo=0, hi=2**31 - 1)
+    snr_db: typing.Tuple[float, ...] = bounded((5.0,), lo=-30.0, hi=60.0)
+    cpp: typing.Tuple[float, ...] = bounded((0.25,), lo=1e-3, hi=64.0)
+    classifier: str = "resnet20"
+    ssim: bool = True
+
+
+def _set_dotted(tree, dotted: str, value):
+    parts = dotted.split(".")
+    node = tree
+    for i, part in enumerate(parts[:-1]):
+        nxt = node[int(part)] if isinstance(node, list) and part.isdigit() else \
+            node.get(part) if isinstance(node, dict) else None
+        if nxt is None:
+            raise ConfigError(f"--set {dotted}: '{'.'.join(parts[:i + 1])}' does not exist")
+        node = nxt
+    last = parts[-1]
+    if isinstance(node, list):
+        if not last.isdigit() or int(last) >= len(node):
+            raise ConfigError(f"--set {dotted}: no list item '{last}'")
+        node[int(last)] = value
+    else:
+        node[last] = value
+
+
+def apply_overrides(raw: dict, overrides) -> dict:
+    """Apply ``key=value`` strings (values parsed as YAML, keys dotted: ``codecs.1.chroma``)."""
+    for item in overrides or ():
+        if "=" not in item:
+            raise ConfigError(f"--set expects key=value, got '{item}'")
+        key, text = item.split("=", 1)
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            raise ConfigError(f"--set {key}: cannot parse '{text}': {e}") from None
+        _set_dotted(raw, key.strip(), value)
+    return raw
+
+
+def read_yaml(path) -> dict:
+    """Read a scenario file with ``yaml.safe_load``; errors name the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"scenario file {path} does not exist")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path} is not valid YAML: {e}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: a scenario must be a mapping of keys, got {type(raw).__name__}")
+    return raw
+
+
+def load_scenario(path, overrides=()) -> Scenario:
+    """Scenario from a YAML file plus ``--set`` overrides, fully validated."""
+    raw = apply_overrides(read_yaml(path), overrides)
+    raw.setdefault("name", Path(path).stem)
+    return from_mapping(Scenario, raw)
+
+
+def to_plain(obj):
+    """Config objects -> plain dicts/lists (for results.json); codec nodes keep their type."""
+    if dataclasses.is_dataclass(obj):
+        out = {}
+        from . import codecs as _registers_codecs  # noqa: F401
+        from .registry import CODECS
+        for f in dataclasses.fields(obj):
+            out[f.name] = to_plain(getattr(obj, f.name))
+        for name in CODECS.names():
+            if CODECS.config_class(name) is type(obj):
+                out = {"type": name, **out}
+        return out
+    if isinstance(obj, (tuple, list)):
+        return [to_plain(v) for v in obj]
+    return obj

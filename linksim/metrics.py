@@ -1,0 +1,83 @@
+"""Task and fidelity metrics, and the 95% intervals DESIGN.md defines.
+
+Images are uint8 ``[N, H, W, 3]``; per-image metrics return ``[N]`` arrays.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+from skimage.metrics import structural_similarity
+
+Z95 = float(stats.norm.ppf(0.975))
+PSNR_CAP_DB = 100.0
+
+
+def psnr(reference: np.ndarray, received: np.ndarray) -> np.ndarray:
+    """Per-image PSNR in dB (8-bit, peak 255), capped at 100 dB when lossless. ``[N]``."""
+    diff = reference.astype(np.float64) - received.astype(np.float64)
+    mse = np.mean(diff.reshape(len(diff), -1) ** 2, axis=1)
+    with np.errstate(divide="ignore"):
+        out = 10.0 * np.log10(255.0 ** 2 / mse)
+    return np.minimum(out, PSNR_CAP_DB)
+
+
+def ssim(reference: np.ndarray, received: np.ndarray) -> np.ndarray:
+    """Per-image SSIM (Wang et al. 2004: Gaussian window sigma 1.5, population covariance). ``[N]``."""
+    return np.array([structural_similarity(a, b, channel_axis=-1, data_range=255,
+                                           gaussian_weights=True, sigma=1.5,
+                                           use_sample_covariance=False)
+                     for a, b in zip(reference, received)])
+
+
+def f1_macro(labels: np.ndarray, predictions: np.ndarray, n_classes: int) -> float:
+    """Macro-averaged F1 over ``n_classes`` (a class never predicted nor present scores 0)."""
+    f1 = np.zeros(n_classes)
+    for c in range(n_classes):
+        tp = np.sum((predictions == c) & (labels == c))
+        fp = np.sum((predictions == c) & (labels != c))
+        fn = np.sum((predictions != c) & (labels == c))
+        f1[c] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    return float(f1.mean())
+
+
+def wilson_interval(p: float, n: int) -> tuple:
+    """95% Wilson score interval (low, high) for a proportion ``p`` over ``n`` trials."""
+    if n <= 0:
+        return (float("nan"), float("nan"))
+    denom = 1 + Z95 ** 2 / n
+    centre = (p + Z95 ** 2 / (2 * n)) / denom
+    half = Z95 / denom * math.sqrt(max(p * (1 - p), 0.0) / n + Z95 ** 2 / (4 * n * n))
+    return (centre - half, centre + half)
+
+
+def normal_halfwidth(values) -> float:
+    """Half-width of a normal 95% interval of the mean of ``values`` (nan if fewer than 2)."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2:
+        return float("nan")
+    return float(Z95 * values.std(ddof=1) / math.sqrt(len(values)))
+
+
+def t_halfwidth(values) -> float | None:
+    """Half-width of a Student-t 95% interval of the mean (None if fewer than 2 values)."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2:
+        return None
+    return float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values)))
+
+
+def clopper_pearson(k: int, n: int) -> tuple:
+    """Exact 95% interval (low, high) for ``k`` events in ``n`` trials."""
+    if n <= 0:
+        return (float("nan"), float("nan"))
+    low = 0.0 if k == 0 else float(stats.beta.ppf(0.025, k, n - k + 1))
+    high = 1.0 if k == n else float(stats.beta.ppf(0.975, k + 1, n - k))
+    return (low, high)
+
+
+def paired_difference(a, b) -> tuple:
+    """Mean of per-image differences ``a - b`` (run-averaged) and its normal 95% half-width."""
+    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    return float(d.mean()), normal_halfwidth(d)

@@ -1,0 +1,58 @@
+"""CIFAR-10 classifiers that judge received images.
+
+Models take float images in [0, 255], shape ``[N, 32, 32, 3]``, and return
+logits ``[N, 10]``; input normalisation is inside the model so that gradients
+w.r.t. pixels (semantic importance maps) need no extra plumbing.
+"""
+import tensorflow as tf
+
+#: CIFAR-10 training-set per-channel mean and std (RGB, 0..255).
+_MEAN = (125.3, 123.0, 113.9)
+_STD = (63.0, 62.1, 66.7)
+
+
+def _conv_bn(x, filters, stride, weight_decay, relu=True):
+    x = tf.keras.layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False,
+                               kernel_initializer="he_normal",
+                               kernel_regularizer=tf.keras.regularizers.l2(weight_decay))(x)
+    x = tf.keras.layers.BatchNormalization()(x)
+    return tf.keras.layers.ReLU()(x) if relu else x
+
+
+def resnet(depth: int = 20, width: int = 16, weight_decay: float = 2.5e-4,
+           num_classes: int = 10) -> tf.keras.Model:
+    """CIFAR ResNet (He et al. 2016, option-B projection shortcuts).
+
+    Args:
+        depth: 6n + 2 layers (20, 32, 44, 56, ...).
+        width: channels of the first stage; stages use width, 2*width, 4*width.
+        weight_decay: L2 factor on conv/dense kernels (Keras convention: adds
+            ``weight_decay * ||w||^2`` to the loss).
+        num_classes: number of logits.
+
+    Input ``[N, 32, 32, 3]`` float in [0, 255]; output logits ``[N, num_classes]``.
+    """
+    if (depth - 2) % 6:
+        raise ValueError(f"ResNet depth must be 6n+2, got {depth}")
+    blocks = (depth - 2) // 6
+    inputs = tf.keras.Input((32, 32, 3))
+    x = tf.keras.layers.Normalization(mean=_MEAN, variance=[s * s for s in _STD])(inputs)
+    x = _conv_bn(x, width, 1, weight_decay)
+    for stage in range(3):
+        filters = width * 2 ** stage
+        for b in range(blocks):
+            stride = 2 if stage > 0 and b == 0 else 1
+            y = _conv_bn(x, filters, stride, weight_decay)
+            y = _conv_bn(y, filters, 1, weight_decay, relu=False)
+            if stride != 1 or x.shape[-1] != filters:
+                x = tf.keras.layers.Conv2D(filters, 1, strides=stride, use_bias=False,
+                                           kernel_regularizer=tf.keras.regularizers.l2(weight_decay))(x)
+                x = tf.keras.layers.BatchNormalization()(x)
+            x = tf.keras.layers.ReLU()(tf.keras.layers.Add()([x, y]))
+    x = tf.keras.layers.GlobalAveragePooling2D()(x)
+    logits = tf.keras.layers.Dense(num_classes,
+                                   kernel_regularizer=tf.keras.regularizers.l2(weight_decay))(x)
+    return tf.keras.Model(inputs, logits, name=f"resnet{depth}_w{width}")
+
+
+ARCHITECTURES = {"resnet20": lambda: resnet(20, 16), "resnet32": lambda: resnet(32, 16)}

@@ -1,0 +1,96 @@
+"""Results documents: provenance, results.json, results.csv and the printed table."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from . import __version__
+
+PACKAGES = ("tensorflow", "sionna", "tensorflow-compression", "tensorflow-probability", "numpy",
+            "scipy", "scikit-image", "pillow", "av", "matplotlib", "pyyaml")
+CSV_FIELDS = ("codec", "snr_db", "cpp_target", "cpp", "source_bits", "accuracy", "accuracy_ci95",
+              "f1_macro", "f1_ci95", "psnr_db", "psnr_ci95", "ssim", "ssim_ci95", "outage_rate",
+              "outage_ci95", "n_images", "runs", "seconds")
+
+
+def git_commit():
+    """HEAD commit of the source tree linksim runs from, '+dirty' if modified; None outside git."""
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                              text=True, timeout=10)
+        if head.returncode:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return head.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def provenance(seed: int, data_source: str, weights: dict, extra=None) -> dict:
+    """What produced a result: versions, commit, seed, data, weights sha256, machine, command."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {"linksim": __version__, "git_commit": git_commit(), "packages": versions,
+            "python": platform.python_version(), "machine": platform.platform(),
+            "seed": seed, "data_source": data_source, "weights_sha256": weights,
+            "command": sys.argv, "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            **(extra or {})}
+
+
+def _clean(value):
+    """NaN/inf -> None so results.json is strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def write_results(out_dir, doc: dict) -> None:
+    """Write ``results.json`` (the whole document) and ``results.csv`` (one row per point)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(_clean(doc), indent=2, allow_nan=False))
+    with open(out / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        for p in doc["points"]:
+            writer.writerow({k: ("" if v is None else v) for k, v in _clean(p).items()})
+
+
+def _fmt(value, ci=None, digits=3):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    text = f"{value:.{digits}f}"
+    return text if ci is None or not math.isfinite(ci) else f"{text}±{ci:.{digits}f}"
+
+
+def format_table(points: list, reference: dict) -> str:
+    """A plain-text table of every point (means ± 95% half-widths)."""
+    head = f"{'codec':<14} {'SNR':>5} {'CPP':>6} {'used':>6} {'accuracy':>13} {'F1':>13} " \
+           f"{'PSNR dB':>13} {'SSIM':>13} {'outage':>6}"
+    lines = [head, "-" * len(head)]
+    for p in points:
+        lines.append(f"{p['codec']:<14} {p['snr_db']:>5g} {p['cpp_target']:>6.3f} {_fmt(p['cpp']):>6} "
+                     f"{_fmt(p['accuracy'], p['accuracy_ci95']):>13} "
+                     f"{_fmt(p['f1_macro'], p['f1_ci95'] if p['f1_ci95'] is not None else None):>13} "
+                     f"{_fmt(p['psnr_db'], p['psnr_ci95'], 2):>13} {_fmt(p['ssim'], p['ssim_ci95']):>13} "
+                     f"{p['outage_rate']:>6.2f}")
+    lines.append(f"clean images: accuracy {reference['clean_accuracy']:.4f}, "
+                 f"macro-F1 {reference['clean_f1_macro']:.4f}")
+    return "\n".join(lines)

@@ -1,0 +1,68 @@
+"""Shipped weights: name -> file, sha256, architecture, the command that made them, figures.
+
+``weights/zoo.json`` is the registry. Every file is checked against its
+sha256 before it is loaded; a mismatch or a missing file raises
+:class:`~linksim.errors.WeightsError`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from importlib import resources
+from pathlib import Path
+
+from .errors import WeightsError
+
+
+def registry() -> dict:
+    """The parsed ``weights/zoo.json``."""
+    return json.loads(resources.files("linksim.weights").joinpath("zoo.json").read_text())
+
+
+def weights_dir() -> Path:
+    """Folder holding weight files: ``$LINKSIM_WEIGHTS`` or the package's ``weights/``."""
+    env = os.environ.get("LINKSIM_WEIGHTS")
+    return Path(env) if env else Path(str(resources.files("linksim.weights")))
+
+
+def entry(name: str) -> dict:
+    zoo = registry()
+    if name not in zoo:
+        raise WeightsError(f"no weights named '{name}' in the zoo; available: {', '.join(sorted(zoo))}")
+    return zoo[name]
+
+
+def sha256_file(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verified_path(name: str) -> Path:
+    """Path of the weight file of ``name`` after checking its sha256."""
+    e = entry(name)
+    path = weights_dir() / e["file"]
+    if not path.is_file():
+        raise WeightsError(f"weights file {path} for '{name}' is missing; reinstall linksim "
+                           "or point LINKSIM_WEIGHTS at a folder holding it")
+    digest = sha256_file(path)
+    if digest != e["sha256"]:
+        raise WeightsError(f"weights file {path} for '{name}' is corrupt: sha256 {digest[:12]}... "
+                           f"!= expected {e['sha256'][:12]}...; reinstall linksim")
+    return path
+
+
+def load_classifier(name: str):
+    """Build the classifier ``name`` and load its sha256-verified weights. Returns a Keras model."""
+    from .models.classifier import ARCHITECTURES
+    e = entry(name)
+    path = verified_path(name)
+    model = ARCHITECTURES[e["arch"]]()
+    try:
+        model.load_weights(str(path))
+    except (OSError, ValueError) as err:
+        raise WeightsError(f"cannot load weights {path} for '{name}': {err}") from None
+    return model

@@ -1,0 +1,93 @@
+"""Bad input ends with one clear line on stderr and exit code 2, never a traceback."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from linksim import CIFAR10_CLASSES
+from linksim.cli import main
+
+GOOD = "snr_db: [5]\ncpp: [0.25]\ncodecs:\n  - type: identity\n"
+
+
+def run_cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    err = capsys.readouterr().err.strip()
+    return code, err
+
+
+def scenario_file(tmp_path, text):
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("snr_db: [5]\nnot_a_key: 1\ncodecs: [{type: identity}]\n", "not_a_key"),
+    ("snr_db: [5]\nruns: two\ncodecs: [{type: identity}]\n", "'runs': expected an integer"),
+    ("snr_db: ['5']\ncodecs: [{type: identity}]\n", "'snr_db[0]': expected a number"),
+    ("cpp: [-0.25]\ncodecs: [{type: identity}]\n", "'cpp[0]': -0.25 is out of range"),
+    ("codecs: [{type: bpg_ldpc, code: ldpc-foo}]\n", "ldpc-foo"),
+])
+def test_bad_scenarios(tmp_path, capsys, text, needle):
+    for command in ("validate", "run"):
+        code, err = run_cli(capsys, command, scenario_file(tmp_path, text))
+        assert code == 2
+        assert needle in err and err.startswith("linksim: error:") and len(err.splitlines()) == 1
+
+
+def test_missing_data_path(tmp_path, capsys):
+    code, err = run_cli(capsys, "run", scenario_file(tmp_path, GOOD), "--data", tmp_path / "nowhere")
+    assert code == 2 and "does not exist" in err
+
+
+def test_empty_folder(tmp_path, capsys):
+    (tmp_path / "empty" / "test").mkdir(parents=True)
+    code, err = run_cli(capsys, "run", scenario_file(tmp_path, GOOD), "--data", tmp_path / "empty")
+    assert code == 2 and "lacks class folder" in err
+
+
+def test_unreadable_images(tmp_path, capsys):
+    for cls in CIFAR10_CLASSES:
+        (tmp_path / "d" / "test" / cls).mkdir(parents=True)
+        Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(tmp_path / "d" / "test" / cls / "0.png")
+    (tmp_path / "d" / "test" / "frog" / "1.jpg").write_bytes(b"\xff\xd8 truncated jpeg")
+    code, err = run_cli(capsys, "run", scenario_file(tmp_path, GOOD), "--data", tmp_path / "d")
+    assert code == 2 and "unreadable image file" in err and "1.jpg" in err
+
+
+def test_too_many_images(tmp_path, capsys):
+    code, err = run_cli(capsys, "run", scenario_file(tmp_path, GOOD), "--images", 5000)
+    assert code == 2 and "has only 100" in err
+
+
+def test_missing_weights(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LINKSIM_WEIGHTS", str(tmp_path))
+    code, err = run_cli(capsys, "run", scenario_file(tmp_path, GOOD), "--images", 10)
+    assert code == 2 and "is missing" in err
+
+
+def test_corrupt_weights(tmp_path, capsys, monkeypatch):
+    from linksim import zoo
+    good = zoo.verified_path("resnet20")
+    bad = tmp_path / good.name
+    data = bytearray(good.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    bad.write_bytes(bytes(data))
+    monkeypatch.setenv("LINKSIM_WEIGHTS", str(tmp_path))
+    code, err = run_cli(capsys, "run", scenario_file(tmp_path, GOOD), "--images", 10)
+    assert code == 2 and "is corrupt" in err
+
+
+def test_real_process_prints_no_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "LINKSIM_DATA"}
+    proc = subprocess.run([sys.executable, "-m", "linksim", "run",
+                           str(scenario_file(tmp_path, "snr_db: [5]\nnot_a_key: 1\n")), "--out", str(tmp_path)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "not_a_key" in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0

@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from linksim import metrics
+from linksim.sim import PointRuns, cliffs, derive_seed, summarize
+
+
+def test_derive_seed_depends_on_each_part_only():
+    s = derive_seed(0, "bpg_ldpc", 5.0, 0.25, 1)
+    assert s == derive_seed(0, "bpg_ldpc", 5, 0.25, 1)        # int/float SNR alike
+    others = {derive_seed(1, "bpg_ldpc", 5.0, 0.25, 1), derive_seed(0, "bpg_adaptive", 5.0, 0.25, 1),
+              derive_seed(0, "bpg_ldpc", 6.0, 0.25, 1), derive_seed(0, "bpg_ldpc", 5.0, 0.5, 1),
+              derive_seed(0, "bpg_ldpc", 5.0, 0.25, 2)}
+    assert s not in others and len(others) == 5 and 0 <= s < 2 ** 31
+
+
+def test_summarize_against_numpy_reference(rng):
+    runs_, n = 3, 40
+    labels = np.repeat(np.arange(10), 4)
+    preds = np.where(rng.random((runs_, n)) < 0.7, labels[None], (labels[None] + 1) % 10)
+    psnr = rng.normal(25, 3, (runs_, n))
+    ssim = rng.uniform(0.5, 1, (runs_, n))
+    outage = rng.random((runs_, n)) < 0.2
+    uses = np.full((runs_, n), 256)
+    point = summarize("c", 5.0, 0.25, PointRuns(preds, psnr, ssim, outage, uses, uses * 0 + 800, None),
+                      labels, 10, 1024, True)
+    per_image_acc = (preds == labels).mean(0)
+    acc = per_image_acc.mean()
+    low, high = metrics.wilson_interval(acc, n)
+    assert point["accuracy"] == pytest.approx(acc)
+    assert point["accuracy_ci95"] == pytest.approx((high - low) / 2)
+    f1 = [metrics.f1_macro(labels, p, 10) for p in preds]
+    assert point["f1_macro"] == pytest.approx(np.mean(f1))
+    assert point["f1_ci95"] == pytest.approx(metrics.t_halfwidth(f1))
+    assert point["psnr_db"] == pytest.approx(psnr.mean())
+    assert point["psnr_ci95"] == pytest.approx(1.959964 * psnr.mean(0).std(ddof=1) / np.sqrt(n), rel=1e-6)
+    assert point["cpp"] == 0.25 and point["source_bits"] == 800
+    assert point["outage_rate"] == pytest.approx(outage.mean())
+    assert point["n_images"] == n and point["runs"] == runs_
+
+
+def test_single_run_has_no_f1_interval(rng):
+    labels = np.arange(10)
+    one = np.zeros((1, 10))
+    point = summarize("c", 0.0, 0.5, PointRuns(labels[None], one + 30, one + 0.9, one > 0, one, one, None),
+                      labels, 10, 1024, True)
+    assert point["f1_ci95"] is None and point["accuracy"] == 1.0
+
+
+def test_cliffs():
+    pts = [{"codec": "a", "snr_db": 5, "cpp_target": c, "outage_rate": o}
+           for c, o in [(0.125, 1.0), (0.25, 0.6), (0.375, 0.5), (0.5, 0.0)]]
+    pts.append({"codec": "a", "snr_db": 0, "cpp_target": 0.5, "outage_rate": 0.9})
+    assert cliffs(pts) == [{"codec": "a", "snr_db": 5, "min_cpp_half_delivered": 0.375},
+                           {"codec": "a", "snr_db": 0, "min_cpp_half_delivered": None}]
