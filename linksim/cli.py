@@ -37,15 +37,16 @@ def _run(args) -> int:
     from .plots import image_grids, sweep_figures
     from .results import format_table, provenance, write_results
     from .config import to_plain
-    from .sim import cliffs, run_scenario
+    from .sim import build_codecs, cliffs, run_scenario
     scenario = _scenario_from_args(args)
+    codecs = build_codecs(scenario)
     dataset = load_split(scenario.data, "test")
     if scenario.images is not None:
         dataset = dataset.take_per_class(scenario.images)
     classifier = zoo.load_classifier(scenario.classifier)
     out = Path(args.out or Path("runs") / scenario.name)
     t0 = time.time()
-    points, reference, examples = run_scenario(scenario, dataset, classifier, progress=_log)
+    points, reference, examples = run_scenario(scenario, dataset, classifier, progress=_log, codecs=codecs)
     from .codecs.separate import cache_stats
     doc = {"scenario": to_plain(scenario),
            "provenance": provenance(scenario.seed, dataset.source,
@@ -62,10 +63,9 @@ def _run(args) -> int:
 
 
 def _validate(args) -> int:
+    from .sim import build_codecs
     scenario = _scenario_from_args(args)
-    from .registry import CODECS
-    for config in scenario.codecs:
-        CODECS.build(config)
+    build_codecs(scenario)
     grid = len(scenario.codecs) * len(scenario.snr_db) * len(scenario.cpp)
     print(f"{args.scenario}: ok ({len(scenario.codecs)} codecs x {len(scenario.snr_db)} SNR x "
           f"{len(scenario.cpp)} CPP = {grid} points, {scenario.runs} runs each)")

@@ -135,8 +135,16 @@ def run_point(codec, label: str, images, snr_db: float, cpp: float, n_runs: int,
                      np.broadcast_to(tx.source_bits, (n_runs, len(images))), per_run[0][4])
 
 
-def run_scenario(scenario: Scenario, dataset: Dataset, classifier, progress=print) -> tuple:
+def build_codecs(scenario: Scenario) -> dict:
+    """Output label -> codec object for every codec node of the scenario."""
+    from .registry import CODECS
+    return {label: CODECS.build(config) for config, label in zip(scenario.codecs, codec_labels(scenario))}
+
+
+def run_scenario(scenario: Scenario, dataset: Dataset, classifier, progress=print, codecs=None) -> tuple:
     """Run every (codec, SNR, CPP) of ``scenario`` on ``dataset``.
+
+    ``codecs`` are those of :func:`build_codecs` (built here when None).
 
     Returns:
         (points, reference, examples): the list of point dicts, the clean
@@ -144,7 +152,6 @@ def run_scenario(scenario: Scenario, dataset: Dataset, classifier, progress=prin
         received examples of the first run.
     """
     from .channels import AWGNChannel
-    from .registry import CODECS
     images, labels = dataset.images, dataset.labels
     n_classes, pixels = len(dataset.classes), images.shape[1] * images.shape[2]
     evaluator = Evaluator(classifier, images, with_ssim=scenario.ssim)
@@ -153,11 +160,9 @@ def run_scenario(scenario: Scenario, dataset: Dataset, classifier, progress=prin
                  "clean_f1_macro": metrics.f1_macro(labels, clean, n_classes)}
     channel = AWGNChannel()
     points, examples = [], {}
-    labels_out = codec_labels(scenario)
-    grid = [(c, label, s, p) for c, label in zip(scenario.codecs, labels_out)
-            for s in scenario.snr_db for p in scenario.cpp]
-    codecs = {label: CODECS.build(config) for config, label in zip(scenario.codecs, labels_out)}
-    for k, (config, label, snr, cpp) in enumerate(grid, 1):
+    codecs = codecs or build_codecs(scenario)
+    grid = [(label, s, p) for label in codecs for s in scenario.snr_db for p in scenario.cpp]
+    for k, (label, snr, cpp) in enumerate(grid, 1):
         t0 = time.time()
         codec = codecs[label]
         runs = run_point(codec, label, images, snr, cpp, scenario.runs, scenario.seed, evaluator, channel)
