@@ -189,24 +189,40 @@ class _DigitalLink(Codec):
 
 
 @dataclass(frozen=True)
-class BpgLdpcConfig:
-    """``bpg_ldpc``: BPG + one fixed LDPC code + modulation.
+class BpgSourceOptions:
+    """Options every BPG codec shares.
+
+    Attributes:
+        chroma: BPG chroma format, "420" (bpgenc's default) or "444".
+        cache: "disk" (``$LINKSIM_CACHE``/bpg-encodings.sqlite) or "memory".
+    """
+    chroma: str = bounded("420", choices=("420", "444"))
+    cache: str = bounded("disk", choices=("disk", "memory"))
+
+
+@dataclass(frozen=True)
+class BpgLinkOptions(BpgSourceOptions):
+    """Options of the BPG codecs that cross a simulated bit pipe.
+
+    Attributes:
+        bp_iterations: belief-propagation iterations of the LDPC decoder.
+        decode_on_crc_failure: decode streams whose CRC failed anyway (error
+            resilience studies); the image still counts as an outage.
+    """
+    bp_iterations: int = bounded(20, lo=1, hi=200)
+    decode_on_crc_failure: bool = False
+
+
+@dataclass(frozen=True)
+class BpgLdpcConfig(BpgLinkOptions):
+    """``bpg_ldpc``: BPG + one fixed LDPC code + modulation (plus :class:`BpgLinkOptions`).
 
     Attributes:
         code: channel code name (``ldpc-80211n-1944-r34``, ``ldpc-5g-...``).
         modulation: bpsk, qpsk, qam16 or qam64.
-        chroma: BPG chroma format, "420" (bpgenc's default) or "444".
-        bp_iterations: belief-propagation iterations.
-        decode_on_crc_failure: decode streams whose CRC failed anyway (error
-            resilience studies); the image still counts as an outage.
-        cache: "disk" (``$LINKSIM_CACHE``/bpg-encodings.sqlite) or "memory".
     """
     code: str = "ldpc-80211n-1944-r34"
     modulation: str = bounded("qam16", choices=MODULATIONS)
-    chroma: str = bounded("420", choices=("420", "444"))
-    bp_iterations: int = bounded(20, lo=1, hi=200)
-    decode_on_crc_failure: bool = False
-    cache: str = bounded("disk", choices=("disk", "memory"))
 
 
 @CODECS.register("bpg_ldpc", BpgLdpcConfig)
@@ -230,22 +246,17 @@ class BpgLdpc(_DigitalLink):
 
 
 @dataclass(frozen=True)
-class BpgAdaptiveConfig:
+class BpgAdaptiveConfig(BpgLinkOptions):
     """``bpg_adaptive``: per-image best (802.11n code, modulation, QP) by expected MSE.
 
-    Attributes:
+    Attributes (plus :class:`BpgLinkOptions`):
         modulations: candidate modulations.
         codeword_lengths: candidate 802.11n codeword lengths.
         rates: candidate code rates "1/2", "2/3", "3/4", "5/6".
-        chroma, bp_iterations, decode_on_crc_failure, cache: as for ``bpg_ldpc``.
     """
     modulations: Tuple[str, ...] = bounded(MODULATIONS, choices=MODULATIONS)
     codeword_lengths: Tuple[int, ...] = bounded((648, 1296, 1944), choices=(648, 1296, 1944))
     rates: Tuple[str, ...] = bounded(RATES, choices=RATES)
-    chroma: str = bounded("420", choices=("420", "444"))
-    bp_iterations: int = bounded(20, lo=1, hi=200)
-    decode_on_crc_failure: bool = False
-    cache: str = bounded("disk", choices=("disk", "memory"))
 
 
 @CODECS.register("bpg_adaptive", BpgAdaptiveConfig)
@@ -288,15 +299,8 @@ class BpgAdaptive(_DigitalLink):
 
 
 @dataclass(frozen=True)
-class BpgCapacityConfig:
-    """``bpg_capacity``: error-free delivery at the AWGN capacity (an upper bound).
-
-    Attributes:
-        chroma, cache: as for ``bpg_ldpc``.
-    """
-    chroma: str = bounded("420", choices=("420", "444"))
-    cache: str = bounded("disk", choices=("disk", "memory"))
-    decode_on_crc_failure: bool = False
+class BpgCapacityConfig(BpgSourceOptions):
+    """``bpg_capacity``: error-free delivery at the AWGN capacity (options: :class:`BpgSourceOptions`)."""
 
 
 @CODECS.register("bpg_capacity", BpgCapacityConfig)

@@ -76,8 +76,7 @@ def test_load_scenario_file(tmp_path):
     s = load_scenario(path)
     assert s.name == "s" and s.snr_db == (0.0, 10.0)
     plain = to_plain(s)
-    assert plain["codecs"][0] == {"type": "bpg_capacity", "chroma": "444", "cache": "disk",
-                                  "decode_on_crc_failure": False}
+    assert plain["codecs"][0] == {"type": "bpg_capacity", "chroma": "444", "cache": "disk"}
 
 
 @pytest.mark.parametrize("text,pattern", [
