@@ -37,7 +37,7 @@ def _run(args) -> int:
     from .plots import image_grids, sweep_figures
     from .results import format_table, provenance, write_results
     from .config import to_plain
-    from .sim import build_codecs, cliffs, run_scenario
+    from .sim import build_codecs, cliffs, example_indices, run_scenario
     scenario = _scenario_from_args(args)
     codecs = build_codecs(scenario)
     dataset = load_split(scenario.data, "test")
@@ -56,7 +56,7 @@ def _run(args) -> int:
            "points": points, "reference": reference, "cliff": cliffs(points)}
     write_results(out, doc)
     sweep_figures(points, out)
-    image_grids(dataset.images, examples, out)
+    image_grids(dataset.images[example_indices(len(dataset))], examples, out)
     print(format_table(points, reference))
     print(f"results: {out}/results.json, results.csv, figures ({time.time() - t0:.1f} s)")
     return 0

@@ -49,10 +49,13 @@ def sweep_figures(points: list, out_dir) -> list:
 
 
 def image_grids(originals: np.ndarray, examples: dict, out_dir, max_rows: int = 12) -> list:
-    """One ``images_<codec>.png`` per codec: originals on top, a row per (SNR, CPP) below."""
+    """One ``images_<codec>.png`` per codec: originals on top, a row per (SNR, CPP) below.
+
+    ``originals`` are the images the examples show (see :func:`linksim.sim.example_indices`).
+    """
     out, written = Path(out_dir), []
     for codec in dict.fromkeys(k[0] for k in examples):
-        rows = [(f"original", originals[:8])] + \
+        rows = [("original", originals)] + \
                [(f"{s:g} dB, CPP {c:g}", v) for (name, s, c), v in examples.items() if name == codec][:max_rows]
         cols = len(rows[0][1])
         fig, axes = plt.subplots(len(rows), cols, figsize=(1.1 * cols + 1.2, 1.15 * len(rows)), squeeze=False)

@@ -112,6 +112,11 @@ def codec_labels(scenario: Scenario) -> list:
     return [t if types.count(t) == 1 else f"{t}-{types[:i + 1].count(t)}" for i, t in enumerate(types)]
 
 
+def example_indices(n_images: int, count: int = 8) -> np.ndarray:
+    """Evenly spaced image indices (one per class for a class-sorted set) for image grids."""
+    return np.unique(np.linspace(0, n_images - 1, min(count, n_images)).astype(int))
+
+
 def run_point(codec, label: str, images, snr_db: float, cpp: float, n_runs: int, seed: int,
               evaluator: Evaluator, channel) -> PointRuns:
     """Transmit once, then R runs of channel + receive + evaluation."""
@@ -128,7 +133,7 @@ def run_point(codec, label: str, images, snr_db: float, cpp: float, n_runs: int,
             received = channel(tx.symbols, snr_db)
         rx = codec.receive(received, tx, snr_db)
         shown = as_uint8(rx.images)
-        per_run.append((*evaluator.evaluate(shown), rx.outage, shown[:8]))
+        per_run.append((*evaluator.evaluate(shown), rx.outage, shown[example_indices(len(shown))]))
     stack = lambda k: np.stack([p[k] for p in per_run])
     return PointRuns(stack(0), stack(1), stack(2), stack(3),
                      np.broadcast_to(tx.channel_uses, (n_runs, len(images))),
@@ -149,7 +154,7 @@ def run_scenario(scenario: Scenario, dataset: Dataset, classifier, progress=prin
     Returns:
         (points, reference, examples): the list of point dicts, the clean
         classifier figures, and ``{(codec, snr, cpp): uint8 [<=8, H, W, 3]}``
-        received examples of the first run.
+        received examples (images :func:`example_indices`) of the first run.
     """
     from .channels import AWGNChannel
     images, labels = dataset.images, dataset.labels
