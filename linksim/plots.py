@@ -14,24 +14,32 @@ METRICS = (("accuracy", "accuracy_ci95", "accuracy"), ("psnr_db", "psnr_ci95", "
 
 
 def _sweep_figure(points, x_key, group_key, x_label, path):
-    fig, axes = plt.subplots(1, len(METRICS), figsize=(4.2 * len(METRICS), 3.4))
+    """Colour = codec, line style = the other grid axis; identity's capped PSNR is left out."""
+    codecs = list(dict.fromkeys(p["codec"] for p in points))
+    groups = sorted({p[group_key] for p in points})
+    colours = {c: plt.cm.tab10(i % 10) for i, c in enumerate(codecs)}
+    styles = {g: ("-", "--", ":", "-.", (0, (5, 1)), (0, (1, 3)))[i % 6] for i, g in enumerate(groups)}
+    unit = "dB" if group_key == "snr_db" else "CPP"
+    fig, axes = plt.subplots(1, len(METRICS), figsize=(4.0 * len(METRICS) + 2.2, 3.4))
     for ax, (key, ci, title) in zip(axes, METRICS):
-        for codec in dict.fromkeys(p["codec"] for p in points):
-            for g in dict.fromkeys(p[group_key] for p in points):
+        for codec in codecs:
+            if codec == "identity" and key in ("psnr_db", "ssim"):
+                continue
+            for g in groups:
                 pts = sorted((p for p in points if p["codec"] == codec and p[group_key] == g),
                              key=lambda p: p[x_key])
                 if len(pts) < 2:
                     continue
-                x = [p[x_key] for p in pts]
                 y = np.array([np.nan if p[key] is None else p[key] for p in pts], dtype=float)
                 err = None if ci is None else np.array([p[ci] or 0.0 for p in pts], dtype=float)
-                ax.errorbar(x, y, yerr=err, marker="o", ms=3, capsize=2,
-                            label=f"{codec} ({group_key.split('_')[0]} {g:g})")
+                ax.errorbar([p[x_key] for p in pts], y, yerr=err, color=colours[codec], ls=styles[g],
+                            marker="o", ms=2.5, capsize=2, lw=1.2, label=f"{codec}, {g:g} {unit}")
         ax.set_xlabel(x_label)
         ax.set_title(title)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center right", fontsize=6.5, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1 - 2.0 / fig.get_figwidth(), 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
