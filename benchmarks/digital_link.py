@@ -51,7 +51,7 @@ def main():
         rows.append((label, wall, cache, per_codec))
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if "model name" in line), "?")
     points_per_codec = len(scenario.snr_db) * len(scenario.cpp)
-    lines = [f"## Digital link throughput and BPG cache hit rate",
+    lines = ["## Digital link throughput and BPG cache hit rate",
              f"`python benchmarks/digital_link.py --images {args.images} --runs {args.runs}` "
              f"on {os.cpu_count()} cores ({cpu}), {platform.platform()}; grid "
              f"{len(scenario.snr_db)} SNR x {len(scenario.cpp)} CPP, {args.images} images, {args.runs} runs.",

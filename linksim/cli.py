@@ -20,15 +20,10 @@ def _log(message: str) -> None:
 
 
 def _scenario_from_args(args):
-    from .config import apply_overrides, from_mapping, read_yaml, Scenario
-    raw = read_yaml(args.scenario)
-    raw.setdefault("name", Path(args.scenario).stem)
-    sets = list(args.set or ())
-    for key in ("images", "runs", "seed", "data"):
-        value = getattr(args, key, None)
-        if value is not None:
-            raw[key] = value
-    return from_mapping(Scenario, apply_overrides(raw, sets))
+    from .config import load_scenario
+    values = {key: getattr(args, key) for key in ("images", "runs", "seed", "data")
+              if getattr(args, key) is not None}
+    return load_scenario(args.scenario, args.set or (), values)
 
 
 def _run(args) -> int:
@@ -73,7 +68,6 @@ def _validate(args) -> int:
 
 
 def _list(args) -> int:
-    from . import codecs as _registers_codecs  # noqa: F401
     from . import zoo
     from .registry import CODECS
     print("codecs:  " + ", ".join(CODECS.names()))

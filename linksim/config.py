@@ -98,7 +98,6 @@ def from_mapping(cls, mapping, where: str = ""):
     for name, value in mapping.items():
         key = prefix + name
         if name == "codecs":
-            from . import codecs as _registers_codecs  # noqa: F401
             from .registry import CODECS
             if not isinstance(value, list) or not value:
                 raise ConfigError(f"'{key}': expected a non-empty list of codec nodes "
@@ -192,18 +191,24 @@ def read_yaml(path) -> dict:
     return raw
 
 
-def load_scenario(path, overrides=()) -> Scenario:
-    """Scenario from a YAML file plus ``--set`` overrides, fully validated."""
-    raw = apply_overrides(read_yaml(path), overrides)
+def load_scenario(path, overrides=(), values=None) -> Scenario:
+    """Scenario from a YAML file, fully validated.
+
+    Args:
+        path: the YAML file.
+        overrides: ``key=value`` strings (``--set``), values parsed as YAML.
+        values: keys set verbatim before the overrides (``--data``, ``--runs``, ...).
+    """
+    raw = read_yaml(path)
     raw.setdefault("name", Path(path).stem)
-    return from_mapping(Scenario, raw)
+    raw.update(values or {})
+    return from_mapping(Scenario, apply_overrides(raw, overrides))
 
 
 def to_plain(obj):
     """Config objects -> plain dicts/lists (for results.json); codec nodes keep their type."""
     if dataclasses.is_dataclass(obj):
         out = {}
-        from . import codecs as _registers_codecs  # noqa: F401
         from .registry import CODECS
         for f in dataclasses.fields(obj):
             out[f.name] = to_plain(getattr(obj, f.name))

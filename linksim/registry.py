@@ -8,15 +8,29 @@ and calls the factory with the config object.
 """
 from __future__ import annotations
 
+import importlib
+
 from .errors import ConfigError
 
 
 class Registry:
-    """Name -> (factory, config class) for one kind of pluggable block."""
+    """Name -> (factory, config class) for one kind of pluggable block.
 
-    def __init__(self, kind: str):
-        self.kind = kind
+    Args:
+        kind: what the entries are ("codec"), for messages.
+        package: the package whose import registers every entry; imported on
+            the first look-up, so callers never import it for its side effect.
+    """
+
+    def __init__(self, kind: str, package: str):
+        self.kind, self.package = kind, package
         self._entries = {}
+        self._loaded = False
+
+    def _load(self):
+        if not self._loaded:
+            self._loaded = True
+            importlib.import_module(self.package)
 
     def register(self, name: str, config_cls):
         """Class decorator: ``@CODECS.register("bpg_ldpc", BpgLdpcConfig)``."""
@@ -28,9 +42,11 @@ class Registry:
         return wrap
 
     def names(self):
+        self._load()
         return sorted(self._entries)
 
     def config_class(self, name: str, where: str = ""):
+        self._load()
         if name not in self._entries:
             raise ConfigError(f"{where or self.kind}: unknown {self.kind} type '{name}'; "
                               f"allowed: {', '.join(self.names())}")
@@ -47,10 +63,11 @@ class Registry:
 
     def build(self, config):
         """Instantiate the block described by a config object made by :meth:`parse`."""
+        self._load()
         for factory, cls in self._entries.values():
             if type(config) is cls:
                 return factory(config)
         raise ConfigError(f"no {self.kind} is configured by {type(config).__name__}")
 
 
-CODECS = Registry("codec")
+CODECS = Registry("codec", "linksim.codecs")

@@ -61,8 +61,6 @@ class Reception:
 class Codec(abc.ABC):
     """A way of getting images across a noisy channel under a CPP budget."""
 
-    #: Registry name, set by the registration decorator's user.
-    name: str = ""
     #: False for codecs whose output does not depend on channel noise
     #: (identity, capacity bound): one run is computed and reused.
     uses_channel: bool = True

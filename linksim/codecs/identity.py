@@ -15,7 +15,6 @@ class IdentityConfig:
 @CODECS.register("identity", IdentityConfig)
 class Identity(Codec):
     """Delivers the original images; charges no channel uses and counts no outage."""
-    name = "identity"
     uses_channel = False
 
     def __init__(self, config: IdentityConfig):

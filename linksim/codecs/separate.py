@@ -228,7 +228,6 @@ class BpgLdpcConfig(BpgLinkOptions):
 @CODECS.register("bpg_ldpc", BpgLdpcConfig)
 class BpgLdpc(_DigitalLink):
     """BPG + fixed-MCS bit pipe; the highest-quality stream that fits the whole-codeword budget."""
-    name = "bpg_ldpc"
 
     def __init__(self, config: BpgLdpcConfig):
         super().__init__(config)
@@ -262,7 +261,6 @@ class BpgAdaptiveConfig(BpgLinkOptions):
 @CODECS.register("bpg_adaptive", BpgAdaptiveConfig)
 class BpgAdaptive(_DigitalLink):
     """Chooses code, modulation and QP per image to minimise expected distortion."""
-    name = "bpg_adaptive"
 
     def __init__(self, config: BpgAdaptiveConfig):
         super().__init__(config)
@@ -306,7 +304,6 @@ class BpgCapacityConfig(BpgSourceOptions):
 @CODECS.register("bpg_capacity", BpgCapacityConfig)
 class BpgCapacity(_DigitalLink):
     """Best BPG stream within ``floor(S * log2(1 + SNR))`` bits (CRC-24 counted), delivered error-free."""
-    name = "bpg_capacity"
     uses_channel = False
 
     @staticmethod
@@ -318,7 +315,6 @@ class BpgCapacity(_DigitalLink):
         budget = symbol_budget(cpp, *images.shape[1:3])
         max_bytes = (self.capacity_bits(budget, snr_db) - CRC_BITS) // 8
         qps = [ladder.best_qp(i, max_bytes) for i in range(len(images))]
-        n = len(images)
         source_bits = np.array([0 if q is None else 8 * len(ladder.stream(i, q))
                                 for i, q in enumerate(qps)], np.int64)
         outage = np.array([q is None for q in qps], bool)

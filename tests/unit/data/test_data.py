@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from linksim import CIFAR10_CLASSES
-from linksim.data import (fallback_image, load_cifar_batches, load_embedded_sample, load_split)
+from linksim.data import fallback_image, load_cifar_batches, load_split
 from linksim.errors import DataError
 
 
