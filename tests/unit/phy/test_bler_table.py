@@ -1,4 +1,4 @@
-"""BLER table: shipped curves, lookup rules, merge, and one entry re-simulated."""
+"""BLER table: shipped curves, lookup rules, merge, and three entries re-simulated."""
 import json
 import math
 
@@ -7,6 +7,7 @@ import pytest
 from linksim import ber
 from linksim.errors import ConfigError
 from linksim.phy.bler_table import BlerTable, bler, load_bler_table, merge
+from linksim.phy.ldpc import make_code
 
 CODES = [f"ldpc-80211n-{n}-r{r}" for n in (648, 1296, 1944) for r in ("12", "23", "34", "56")]
 MODS = ("bpsk", "qpsk", "qam16", "qam64")
@@ -63,13 +64,16 @@ def test_merge(tmp_path):
         merge([tmp_path / "missing"], out)
 
 
-def test_one_entry_resimulated_within_a_few_sigma():
-    """648 r1/2 QPSK near BLER 0.1, with another seed than the table's."""
+@pytest.mark.parametrize("code,modulation", [("ldpc-80211n-648-r12", "qpsk"),
+                                               ("ldpc-80211n-648-r34", "qam16"),
+                                               ("ldpc-80211n-648-r56", "qam64")])
+def test_entries_resimulated_within_a_few_sigma(code, modulation):
+    """The stored point nearest BLER 0.1, re-simulated with another seed than the table's."""
     table = load_bler_table()
-    pts = table.doc["curves"]["ldpc-80211n-648-r12|qpsk"]
+    pts = table.doc["curves"][f"{code}|{modulation}"]
     p = min(pts, key=lambda q: abs(math.log10(max(q["bler"], 1e-9)) + 1))  # stored point closest to 0.1
     assert 0.02 < p["bler"] < 0.5
-    r = ber.simulate("qpsk", "ldpc-80211n-648-r12", p["snr_db"], target_block_errors=10 ** 9,
-                     max_bits=324 * 462, seed=12345)
+    k = make_code(code).k
+    r = ber.simulate(modulation, code, p["snr_db"], target_block_errors=10 ** 9, max_bits=k * 462, seed=12345)
     var = p["bler"] * (1 - p["bler"]) * (1 / r["blocks"] + 1 / p["blocks"])
     assert abs(r["bler"] - p["bler"]) < 4 * math.sqrt(var), (r, p)
