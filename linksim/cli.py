@@ -8,6 +8,7 @@ one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -69,8 +70,10 @@ def _validate(args) -> int:
 
 def _list(args) -> int:
     from . import zoo
+    from .importance import IMPORTANCE_MAPS
     from .registry import CODECS
     print("codecs:  " + ", ".join(CODECS.names()))
+    print("importance maps: " + ", ".join(IMPORTANCE_MAPS.names()))
     print("weights: " + ", ".join(f"{k} ({v['arch']}, test accuracy {v['metrics'].get('test_accuracy')})"
                                   for k, v in sorted(zoo.registry().items())))
     print("codes:   none, ldpc-80211n-{648,1296,1944}-r{12,23,34,56}, ldpc-5g-<n>-r{12,23,34,56}")
@@ -131,3 +134,6 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("linksim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
