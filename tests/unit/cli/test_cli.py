@@ -90,3 +90,12 @@ def test_real_process_prints_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "not_a_key" in proc.stderr
     assert proc.stderr.strip().count("\n") == 0
+
+
+def test_a_successful_run_prints_no_tensorflow_noise(tmp_path):
+    """TensorFlow's C++ and Python log lines never reach the user's stderr."""
+    proc = subprocess.run([sys.executable, "-m", "linksim", "ber", "--modulation", "qpsk", "--code",
+                           "ldpc-80211n-648-r12", "--snr-db", "3", "--max-bits", "20000", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and (tmp_path / "ber.json").is_file()
+    assert proc.stderr == ""
