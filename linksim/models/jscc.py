@@ -1,0 +1,158 @@
+"""Network parts of the adaptive-rate deep JSCC (AR-JSCC, Yang & Kim 2022) with
+SNR-adaptive attention-feature modules (ADJSCC, Xu et al. 2021).
+
+Geometry for 32x32 RGB images: the encoder emits ``[B, 8, 8, 2G]`` reals;
+real channels ``2g`` and ``2g + 1`` form the 64 complex symbols of group ``g``,
+so each group costs 64 channel uses = CPP 1/16. With ``G = 8`` groups, of
+which the first ``n_fixed = 2`` are always sent (non-selective) and the other
+six are switched by the policy (selective), the CPP spans 1/8 .. 1/2 in steps
+of 1/16.
+
+Which selective groups are active is side information of one bit per
+selective group (6 bits per image, under 0.6% of the 1/8-CPP budget's real
+dimensions). It is assumed delivered error-free -- as a 6-bit header on a
+strongly coded control channel would be -- and not charged to the budget;
+:func:`group_mask` callers report the CPP of the payload symbols only.
+
+Shapes: images float ``[B, 32, 32, 3]`` in [0, 255]; SNR float ``[B]`` in dB;
+symbols complex64 ``[B, G, 64]``; masks float ``[B, G]`` in {0, 1}.
+"""
+from __future__ import annotations
+
+import tensorflow as tf
+import tensorflow_compression as tfc
+
+SYMBOLS_PER_GROUP = 64
+PIXELS = 32 * 32
+
+
+class AttentionFeature(tf.keras.layers.Layer):
+    """ADJSCC attention-feature module: rescale channels by a function of (features, SNR).
+
+    Input ``([B, H, W, C] features, [B] SNR dB)``; output ``[B, H, W, C]``:
+    features times ``sigmoid(W2 relu(W1 [GAP(features), snr]))`` per channel.
+    """
+
+    def __init__(self, hidden: int = 16, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = hidden
+
+    def build(self, input_shape):
+        channels = input_shape[0][-1]
+        self.fc1 = tf.keras.layers.Dense(self.hidden, activation="relu")
+        self.fc2 = tf.keras.layers.Dense(channels, activation="sigmoid")
+
+    def call(self, inputs):
+        features, snr_db = inputs
+        context = tf.concat([tf.reduce_mean(features, axis=[1, 2]), snr_db[:, None] / 20.0], axis=1)
+        return features * self.fc2(self.fc1(context))[:, None, None, :]
+
+
+def _conv_block(filters, stride, transpose=False, inverse_gdn=False, name=None):
+    conv = (tf.keras.layers.Conv2DTranspose if transpose else tf.keras.layers.Conv2D)(
+        filters, 5, strides=stride, padding="same", name=None if name is None else f"{name}_conv")
+    return [conv, tfc.GDN(inverse=inverse_gdn), tf.keras.layers.PReLU(shared_axes=[1, 2]), AttentionFeature()]
+
+
+class JSCCEncoder(tf.keras.layers.Layer):
+    """Image + SNR -> ``[B, G, 64]`` complex group symbols (not yet power-normalised), and pooled features.
+
+    Args:
+        groups: number of 64-symbol groups ``G``.
+        width: channels of the hidden layers.
+    """
+
+    def __init__(self, groups: int = 8, width: int = 64, **kwargs):
+        super().__init__(**kwargs)
+        self.groups = groups
+        self.blocks = [_conv_block(width, 2), _conv_block(width, 2), _conv_block(width, 1)]
+        self.out = tf.keras.layers.Conv2D(2 * groups, 5, padding="same")
+
+    def call(self, images, snr_db):
+        x = images / 127.5 - 1.0
+        for conv, gdn, act, attention in self.blocks:
+            x = attention([act(gdn(conv(x))), snr_db])
+        features = tf.reduce_mean(x, axis=[1, 2])                       # [B, width] for the policy
+        y = self.out(x)                                                  # [B, 8, 8, 2G]
+        y = tf.reshape(y, [-1, SYMBOLS_PER_GROUP, self.groups, 2])
+        symbols = tf.complex(y[..., 0], y[..., 1])                       # [B, 64, G]
+        return tf.transpose(symbols, [0, 2, 1]), features
+
+
+class JSCCDecoder(tf.keras.layers.Layer):
+    """``[B, G, 64]`` received complex symbols (zeros where not sent) + SNR -> images ``[B, 32, 32, 3]`` in [0, 255]."""
+
+    def __init__(self, width: int = 64, **kwargs):
+        super().__init__(**kwargs)
+        self.blocks = [_conv_block(width, 1, inverse_gdn=True), _conv_block(width, 1, inverse_gdn=True),
+                       _conv_block(width, 2, transpose=True, inverse_gdn=True)]
+        self.out = tf.keras.layers.Conv2DTranspose(3, 5, strides=2, padding="same", activation="sigmoid")
+
+    def call(self, symbols, snr_db):
+        groups = symbols.shape[1]
+        y = tf.stack([tf.math.real(symbols), tf.math.imag(symbols)], axis=-1)   # [B, G, 64, 2]
+        x = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [-1, 8, 8, 2 * groups])
+        for conv, gdn, act, attention in self.blocks:
+            x = attention([act(gdn(conv(x))), snr_db])
+        return 255.0 * self.out(x)
+
+
+class PolicyNetwork(tf.keras.layers.Layer):
+    """Pooled encoder features + SNR -> on/off logits ``[B, n_selective, 2]`` of the selective groups."""
+
+    def __init__(self, n_selective: int, hidden: int = 64, **kwargs):
+        super().__init__(**kwargs)
+        self.n_selective = n_selective
+        self.fc1 = tf.keras.layers.Dense(hidden, activation="relu")
+        self.fc2 = tf.keras.layers.Dense(2 * n_selective)
+
+    def call(self, features, snr_db):
+        h = self.fc1(tf.concat([features, snr_db[:, None] / 20.0], axis=1))
+        return tf.reshape(self.fc2(h), [-1, self.n_selective, 2])
+
+
+def group_mask(logits, n_fixed: int, active=None, hard: bool = True, temperature: float = 1.0, seed=None):
+    """Mask ``[B, n_fixed + S]`` of the groups sent.
+
+    Args:
+        logits: ``[B, S, 2]`` policy logits (index 1 = "send").
+        n_fixed: non-selective groups, always sent.
+        active: None for the policy's own choice (adaptive mode), or an int
+            tensor ``[B]``/scalar: send exactly that many selective groups, the
+            highest-scoring ones (fixed-CPP mode).
+        hard: with ``active=None``: True takes the policy's argmax (test
+            time); False draws a straight-through Gumbel-softmax sample
+            (training: hard mask forward, relaxed gradient backward).
+        temperature: Gumbel-softmax temperature.
+        seed: int32 ``[2]`` stateless seed for the Gumbel noise (training).
+    """
+    batch = tf.shape(logits)[0]
+    fixed = tf.ones([batch, n_fixed], logits.dtype)
+    if active is not None:
+        score = logits[..., 1] - logits[..., 0]
+        rank = tf.argsort(tf.argsort(score, axis=1, direction="DESCENDING"), axis=1)
+        chosen = tf.cast(rank < tf.reshape(tf.cast(active, rank.dtype), [-1, 1]), logits.dtype)
+        return tf.concat([fixed, chosen], axis=1)
+    if hard:
+        return tf.concat([fixed, tf.cast(logits[..., 1] > logits[..., 0], logits.dtype)], axis=1)
+    uniform = tf.random.stateless_uniform(tf.shape(logits), seed, 1e-6, 1.0 - 1e-6, dtype=logits.dtype)
+    soft = tf.nn.softmax((logits - tf.math.log(-tf.math.log(uniform))) / temperature, axis=-1)[..., 1]
+    straight = tf.cast(soft > 0.5, logits.dtype)
+    return tf.concat([fixed, soft + tf.stop_gradient(straight - soft)], axis=1)
+
+
+def normalise_power(symbols, mask):
+    """Zero the groups not sent and scale each image to unit average power over the symbols sent.
+
+    ``symbols`` complex ``[B, G, 64]``, ``mask`` ``[B, G]`` -> complex ``[B, G, 64]``.
+    """
+    masked = symbols * tf.cast(mask, symbols.dtype)[..., None]
+    sent = tf.reduce_sum(mask, axis=1) * SYMBOLS_PER_GROUP                  # [B]
+    energy = tf.reduce_sum(tf.abs(masked) ** 2, axis=[1, 2])
+    scale = tf.sqrt(sent / tf.maximum(energy, 1e-12))
+    return masked * tf.cast(scale, symbols.dtype)[:, None, None]
+
+
+def cpp_of(mask):
+    """Channel uses per pixel ``[B]`` of a group mask ``[B, G]`` (payload symbols only)."""
+    return tf.reduce_sum(mask, axis=1) * SYMBOLS_PER_GROUP / PIXELS

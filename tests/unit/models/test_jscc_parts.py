@@ -1,0 +1,46 @@
+import numpy as np
+import tensorflow as tf
+
+from linksim.models.jscc import (JSCCDecoder, JSCCEncoder, PolicyNetwork, cpp_of, group_mask,
+                                 normalise_power)
+
+
+def test_shapes_and_cpp_range(rng):
+    images = tf.constant(rng.integers(0, 256, (2, 32, 32, 3)).astype(np.float32))
+    snr = tf.constant([0.0, 20.0])
+    symbols, features = JSCCEncoder(groups=8, width=16)(images, snr)
+    assert symbols.shape == (2, 8, 64) and symbols.dtype == tf.complex64
+    logits = PolicyNetwork(6)(features, snr)
+    assert logits.shape == (2, 6, 2)
+    out = JSCCDecoder(width=16)(symbols, snr)
+    assert out.shape == (2, 32, 32, 3) and float(tf.reduce_min(out)) >= 0 and float(tf.reduce_max(out)) <= 255
+    cpps = [float(cpp_of(group_mask(logits, 2, active=k))[0]) for k in range(7)]
+    assert cpps == [k / 16 for k in range(2, 9)]          # 1/8 .. 1/2 in steps of 1/16
+
+
+def test_fixed_cpp_mask_takes_the_highest_scores():
+    logits = tf.constant([[[0.0, 3.0], [0.0, -1.0], [0.0, 2.0]], [[0.0, -5.0], [0.0, 0.5], [0.0, 0.1]]])
+    mask = group_mask(logits, 1, active=tf.constant([2, 1])).numpy()
+    np.testing.assert_array_equal(mask, [[1, 1, 0, 1], [1, 0, 1, 0]])
+    np.testing.assert_array_equal(group_mask(logits, 1).numpy(), [[1, 1, 0, 1], [1, 0, 1, 1]])
+
+
+def test_gumbel_mask_is_hard_forward_and_differentiable():
+    logits = tf.Variable(tf.zeros([4, 6, 2]))
+    with tf.GradientTape() as tape:
+        mask = group_mask(logits, 2, hard=False, seed=tf.constant([1, 2]))
+        loss = tf.reduce_sum(mask * tf.range(8, dtype=tf.float32))
+    assert set(np.unique(mask.numpy())) <= {0.0, 1.0}
+    assert float(tf.reduce_sum(tf.abs(tape.gradient(loss, logits)))) > 0
+
+
+def test_power_normalised_over_the_symbols_sent(rng):
+    z = rng.normal(size=(2, 4, 64)) + 1j * rng.normal(size=(2, 4, 64))
+    mask = np.array([[1, 1, 0, 1], [1, 0, 0, 0]], np.float32)
+    x = normalise_power(tf.constant(z, tf.complex64), tf.constant(mask)).numpy()
+    for b in range(2):
+        sent = x[b][mask[b] == 1]
+        np.testing.assert_allclose(np.mean(np.abs(sent) ** 2), 1.0, rtol=1e-5)
+        assert np.all(x[b][mask[b] == 0] == 0)
+    ref = z[1, 0] * np.sqrt(64 / np.sum(np.abs(z[1, 0]) ** 2))
+    np.testing.assert_allclose(x[1, 0], ref, rtol=1e-5)
