@@ -48,6 +48,21 @@ def encoder_id() -> str:
     return f"bpg/av-{av.__version__}/{hashlib.sha256(source).hexdigest()[:12]}"
 
 
+@lru_cache(maxsize=20000)
+def decode_or_none(data: bytes):
+    """Read-only decoded image of a BPG stream, None if undecodable.
+
+    Memoised by content: the transmitter's distortion estimate and every run's
+    receiver decode a given stream once (a CRC-checked stream is the sent one).
+    """
+    try:
+        image = bpg.decode(data)
+    except BitstreamError:
+        return None
+    image.setflags(write=False)
+    return image
+
+
 def _mse(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
 
@@ -111,7 +126,7 @@ class BpgLadder:
     def mse(self, i: int, qp: int) -> float:
         """MSE of image i decoded at QP (computed at the transmitter, memoised)."""
         if (i, qp) not in self._mse:
-            self._mse[i, qp] = _mse(bpg.decode(self.stream(i, qp)), self.images[i])
+            self._mse[i, qp] = _mse(decode_or_none(self.stream(i, qp)), self.images[i])
         return self._mse[i, qp]
 
     def fallback_mse(self, i: int) -> float:
@@ -133,22 +148,11 @@ class _DigitalLink(Codec):
 
     def __init__(self, config):
         self.config = config
-        self._decoded = {}
         path = None if config.cache == "memory" else str(default_cache_dir() / "bpg-encodings.sqlite")
         self.cache = shared_cache(path)
 
     def _ladder(self, images):
         return BpgLadder(images, self.config.chroma, self.cache)
-
-    def _decode(self, data: bytes):
-        """Decoded image of a stream, None if undecodable; memoised by content."""
-        key = hashlib.sha256(data).digest()
-        if key not in self._decoded:
-            try:
-                self._decoded[key] = bpg.decode(data)
-            except BitstreamError:
-                self._decoded[key] = None
-        return self._decoded[key]
 
     def _send(self, ladder, choices, budget):
         """Build a Transmission from per-image choices ``(pipe, qp)`` or None (outage)."""
@@ -181,7 +185,7 @@ class _DigitalLink(Codec):
         for g in groups:
             for i, r in zip(g.indices, g.pipe.demodulate(received[g.start:g.stop], g.layout, snr_db)):
                 if r.crc_ok or self.config.decode_on_crc_failure:
-                    image = self._decode(r.data)
+                    image = decode_or_none(r.data)
                     if image is not None and image.shape == images[i].shape:
                         images[i] = image
                 outage[i] = not r.crc_ok
@@ -326,7 +330,7 @@ class BpgCapacity(_DigitalLink):
         images = np.repeat(ladder._fallback[None], len(qps), axis=0)
         for i, qp in enumerate(qps):
             if qp is not None:
-                images[i] = self._decode(ladder.stream(i, qp))
+                images[i] = decode_or_none(ladder.stream(i, qp))
         return Reception(images, tx.outage.copy())
 
 
