@@ -81,11 +81,21 @@ def _list(args) -> int:
     return 0
 
 
+def _print_now(message: str) -> None:
+    print(message, flush=True)
+
+
 def _train(args) -> int:
+    log = _print_now
     if args.model == "classifier":
         from .train.classifier import ClassifierTrainConfig, train_classifier
-        cfg = ClassifierTrainConfig(arch=args.arch, epochs=args.epochs, seed=args.seed)
-        train_classifier(cfg, args.data, args.out, log=lambda m: print(m, flush=True))
+        cfg = ClassifierTrainConfig(arch=args.arch, epochs=args.epochs or 45, seed=args.seed)
+        train_classifier(cfg, args.data, args.out, log=log)
+    else:
+        from .train.jscc import JSCCTrainConfig, train_jscc
+        cfg = JSCCTrainConfig(variant=args.model, epochs=args.epochs or 60, seed=args.seed,
+                              classifier=args.classifier)
+        train_jscc(cfg, args.data, args.out, log=log)
     return 0
 
 
@@ -114,11 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .ber import add_parser as add_ber_parser
     add_ber_parser(sub)
     t = sub.add_parser("train", help="train a model (resumable: rerun the same command)")
-    t.add_argument("model", choices=["classifier"])
+    t.add_argument("model", choices=["classifier", "ar_jscc", "sp_jscc"])
     t.add_argument("--data", help="CIFAR-10 root (image folders or cifar-10-batches-py)")
     t.add_argument("--out", required=True, help="run folder (checkpoints, log, weights)")
-    t.add_argument("--arch", default="resnet20", choices=["resnet20", "resnet32"])
-    t.add_argument("--epochs", type=int, default=45)
+    t.add_argument("--arch", default="resnet20", choices=["resnet20", "resnet32"], help="classifier only")
+    t.add_argument("--classifier", default="resnet20", help="sp_jscc: zoo classifier of the SP weights")
+    t.add_argument("--epochs", type=int, help="default 45 (classifier), 60 (JSCC)")
     t.add_argument("--seed", type=int, default=0)
     t.set_defaults(func=_train)
     return p

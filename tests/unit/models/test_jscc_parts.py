@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from linksim.models.jscc import (JSCCDecoder, JSCCEncoder, PolicyNetwork, cpp_of, group_mask,
@@ -44,3 +45,14 @@ def test_power_normalised_over_the_symbols_sent(rng):
         assert np.all(x[b][mask[b] == 0] == 0)
     ref = z[1, 0] * np.sqrt(64 / np.sum(np.abs(z[1, 0]) ** 2))
     np.testing.assert_allclose(x[1, 0], ref, rtol=1e-5)
+
+
+def test_npz_round_trip_restores_every_variable(tmp_path):
+    from linksim.models.jscc import AdaptiveRateJSCC
+    a, b = AdaptiveRateJSCC(width=8), AdaptiveRateJSCC(width=8)
+    a.build_variables()
+    a.save_npz(tmp_path / "w.npz")
+    b.load_npz(tmp_path / "w.npz")
+    assert all(np.array_equal(x.numpy(), y.numpy()) for x, y in zip(a.weights, b.weights))
+    with pytest.raises(ValueError, match="does not hold"):
+        AdaptiveRateJSCC(width=16).load_npz(tmp_path / "w.npz")

@@ -30,11 +30,20 @@ def weights_of(run_dir):
     return out
 
 
+class Interrupted(Exception):
+    pass
+
+
+def interrupt_after_first_epoch(message):
+    if message.startswith("epoch 1/"):
+        raise Interrupted
+
+
 def test_resume_matches_uninterrupted(tiny_folder, tmp_path):
     cfg = ClassifierTrainConfig(epochs=2, batch_size=8, warmup_epochs=1)
     train_classifier(cfg, tiny_folder, tmp_path / "straight", log=lambda m: None)
-    train_classifier(ClassifierTrainConfig(epochs=1, batch_size=8, warmup_epochs=1), tiny_folder,
-                     tmp_path / "resumed", log=lambda m: None)
+    with pytest.raises(Interrupted):
+        train_classifier(cfg, tiny_folder, tmp_path / "resumed", log=interrupt_after_first_epoch)
     lines = []
     summary = train_classifier(cfg, tiny_folder, tmp_path / "resumed", log=lines.append)
     assert any("resumed from" in line and "at epoch 1" in line for line in lines)

@@ -1,0 +1,142 @@
+"""Resumable training of AR-JSCC and SP-JSCC (they differ only in the loss weights).
+
+Both variants share the seed, the epochs, the data order (a permutation per
+epoch from (seed, epoch)), the flips, the SNRs (U[snr_low, snr_high] dB per
+image), the channel noise and the masks, all drawn from stateless seeds of
+(seed, epoch, step); so the AR/SP comparison is controlled. Loss per image:
+``mean(w * (x_hat - x)^2) / 255^2`` with ``w = 1`` (AR-JSCC) or the SP map
+of :mod:`linksim.importance` (SP-JSCC, computed once per training image and
+cached), optionally mixed with plain MSE, plus ``rate_weight * CPP`` on the
+images whose groups the policy chose. A share of every batch is trained with
+fixed-CPP masks (k selective groups, k uniform) so the fixed-CPP mode used in
+fair comparisons is trained too.
+
+Checkpoints (model, optimizer, epoch) after every epoch in ``out_dir/ckpt``;
+the same command resumes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from ..config import bounded
+from ..data import load_split
+from ..models.jscc import AdaptiveRateJSCC, cpp_of, group_mask, normalise_power
+
+
+@dataclass(frozen=True)
+class JSCCTrainConfig:
+    """Options of ``linksim train ar_jscc|sp_jscc``."""
+    variant: str = bounded("ar_jscc", choices=("ar_jscc", "sp_jscc"))
+    epochs: int = 60
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    snr_low: float = 0.0
+    snr_high: float = 20.0
+    groups: int = 8
+    fixed_groups: int = 2
+    width: int = 64
+    fixed_cpp_share: float = 0.5
+    rate_weight: float = 1e-3
+    temperature: float = 1.0
+    classifier: str = "resnet20"
+    sp_mode: str = "mean_abs_logit"
+    mse_mix: float = 0.0
+    seed: int = 0
+
+
+def _sp_weights(cfg: JSCCTrainConfig, images: np.ndarray, out: Path) -> np.ndarray:
+    """SP weights of every training image, float16 ``[N, 32, 32, 3]``, cached in ``out``."""
+    from ..importance import SPGradientConfig, SPGradientMap
+    key = hashlib.sha256(images[:: max(1, len(images) // 64)].tobytes()).hexdigest()[:12]
+    path = out / f"sp_weights-{cfg.classifier}-{cfg.sp_mode}-{len(images)}-{key}.npy"
+    if not path.is_file():
+        sp = SPGradientMap(SPGradientConfig(classifier=cfg.classifier, mode=cfg.sp_mode, batch_size=250))
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, sp(images).astype(np.float16))
+        tmp.rename(path)
+    return np.load(path, mmap_mode="r")
+
+
+def train_jscc(cfg: JSCCTrainConfig, data_path, out_dir, log=print) -> dict:
+    """Train (or resume) and export ``out_dir/<variant>.weights.npz``; returns the summary."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    train = load_split(data_path, "train")
+    weights = _sp_weights(cfg, train.images, out) if cfg.variant == "sp_jscc" else None
+    tf.keras.utils.set_random_seed(cfg.seed)
+    model = AdaptiveRateJSCC(cfg.groups, cfg.fixed_groups, cfg.width)
+    steps = len(train) // cfg.batch_size
+    schedule = tf.keras.optimizers.schedules.CosineDecay(cfg.learning_rate, cfg.epochs * steps, alpha=0.01)
+    optimizer = tf.keras.optimizers.Adam(schedule)
+    n_selective = cfg.groups - cfg.fixed_groups
+
+    @tf.function
+    def step(x, w, seed):
+        b = tf.shape(x)[0]
+        seeds = tf.random.experimental.stateless_split(seed, 6)
+        flip = tf.random.stateless_uniform([b, 1, 1, 1], seeds[0]) < 0.5
+        x, w = tf.where(flip, x[:, :, ::-1], x), tf.where(flip, w[:, :, ::-1], w)
+        snr = tf.random.stateless_uniform([b], seeds[1], cfg.snr_low, cfg.snr_high)
+        fixed = tf.random.stateless_uniform([b], seeds[2]) < cfg.fixed_cpp_share
+        active = tf.random.stateless_uniform([b], seeds[3], 0, n_selective + 1, dtype=tf.int32)
+        with tf.GradientTape() as tape:
+            raw, features = model.encoder(x, snr)
+            logits = model.policy(features, snr)
+            mask = tf.where(fixed[:, None], group_mask(logits, cfg.fixed_groups, active=active),
+                            group_mask(logits, cfg.fixed_groups, hard=False, temperature=cfg.temperature,
+                                       seed=seeds[4]))
+            symbols = normalise_power(raw, mask)
+            std = tf.sqrt(10.0 ** (-snr / 10.0) / 2.0)[:, None, None]
+            noise = tf.complex(tf.random.stateless_normal(tf.shape(symbols, tf.int32), seeds[5]),
+                               tf.random.stateless_normal(tf.shape(symbols, tf.int32), seeds[5] + 1))
+            x_hat = model.decode(symbols + noise * tf.cast(std, tf.complex64), mask, snr)
+            err = (x_hat - x) ** 2
+            distortion = tf.reduce_mean(w * err, axis=[1, 2, 3])
+            if cfg.mse_mix:
+                distortion = (1 - cfg.mse_mix) * distortion + cfg.mse_mix * tf.reduce_mean(err, axis=[1, 2, 3])
+            rate = cpp_of(mask) * tf.cast(~fixed, tf.float32)
+            loss = tf.reduce_mean(distortion / 255.0 ** 2 + cfg.rate_weight * rate)
+        variables = model.trainable_variables
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        mse = tf.reduce_mean(err, axis=[1, 2, 3])
+        return loss, tf.reduce_mean(10.0 * tf.math.log(255.0 ** 2 / mse) / tf.math.log(10.0)), \
+            tf.reduce_mean(cpp_of(mask))
+
+    epoch_var = tf.Variable(0, dtype=tf.int64)
+    model.build_variables()
+    ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var)
+    manager = tf.train.CheckpointManager(ckpt, out / "ckpt", max_to_keep=2)
+    if manager.latest_checkpoint:
+        ckpt.restore(manager.latest_checkpoint)
+        log(f"resumed from {manager.latest_checkpoint} at epoch {int(epoch_var)}")
+    wall_file = out / "wall.json"
+    wall = json.loads(wall_file.read_text())["seconds"] if wall_file.exists() else 0.0
+    for epoch in range(int(epoch_var), cfg.epochs):
+        t0 = time.time()
+        order = np.random.default_rng([cfg.seed, epoch]).permutation(len(train))
+        sums = np.zeros(3)
+        for s in range(steps):
+            idx = np.sort(order[s * cfg.batch_size:(s + 1) * cfg.batch_size])
+            x = tf.constant(train.images[idx], tf.float32)
+            w = tf.constant(np.ones(x.shape, np.float32) if weights is None else weights[idx].astype(np.float32))
+            sums += [float(v) for v in step(x, w, tf.constant([cfg.seed * 100003 + epoch, s], tf.int32))]
+        epoch_var.assign(epoch + 1)
+        manager.save()
+        wall += time.time() - t0
+        wall_file.write_text(json.dumps({"seconds": wall}))
+        loss, psnr, cpp = sums / max(steps, 1)
+        log(f"epoch {epoch + 1}/{cfg.epochs} loss {loss:.5f} train_psnr {psnr:.2f} dB cpp {cpp:.3f} "
+            f"time {time.time() - t0:.0f}s")
+    path = out / f"{cfg.variant}.weights.npz"
+    model.save_npz(path)
+    summary = {"config": asdict(cfg), "wall_seconds": round(wall, 1),
+               "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "weights": str(path)}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary

@@ -1,0 +1,58 @@
+"""The JSCC trainer: resumable, and AR/SP runs differ only in their loss weights."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from linksim import CIFAR10_CLASSES
+from linksim.train.jscc import JSCCTrainConfig, train_jscc
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cifar")
+    rng = np.random.default_rng(0)
+    for label, cls in enumerate(CIFAR10_CLASSES):
+        (root / "train" / cls).mkdir(parents=True)
+        for i in range(2):
+            img = np.clip(rng.normal(25 * label, 40, (32, 32, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(img).save(root / "train" / cls / f"{i:04d}.png")
+    return root
+
+
+def variables_after(run_dir, cfg):
+    from linksim.models.jscc import AdaptiveRateJSCC
+    model = AdaptiveRateJSCC(cfg.groups, cfg.fixed_groups, cfg.width)
+    model.load_npz(run_dir / f"{cfg.variant}.weights.npz")
+    return [v.numpy() for v in model.weights]
+
+
+class Interrupted(Exception):
+    pass
+
+
+def interrupt_after_first_epoch(message):
+    if message.startswith("epoch 1/"):
+        raise Interrupted
+
+
+def test_resume_matches_uninterrupted(tiny_folder, tmp_path):
+    cfg = JSCCTrainConfig(epochs=2, batch_size=10, width=8)
+    train_jscc(cfg, tiny_folder, tmp_path / "straight", log=lambda m: None)
+    with pytest.raises(Interrupted):
+        train_jscc(cfg, tiny_folder, tmp_path / "resumed", log=interrupt_after_first_epoch)
+    lines = []
+    train_jscc(cfg, tiny_folder, tmp_path / "resumed", log=lines.append)
+    assert any("at epoch 1" in line for line in lines)
+    for a, b in zip(variables_after(tmp_path / "straight", cfg), variables_after(tmp_path / "resumed", cfg)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_sp_variant_weights_its_loss_with_the_cached_sp_map(tiny_folder, tmp_path):
+    cfg = JSCCTrainConfig(variant="sp_jscc", epochs=1, batch_size=10, width=8)
+    summary = train_jscc(cfg, tiny_folder, tmp_path, log=lambda m: None)
+    (cached,) = tmp_path.glob("sp_weights-resnet20-mean_abs_logit-20-*.npy")
+    w = np.load(cached).astype(np.float32)
+    assert w.shape == (20, 32, 32, 3)
+    np.testing.assert_allclose((w ** 2).mean(axis=(1, 2, 3)), 1.0, rtol=1e-2)
+    assert w.std() > 0.1                                  # not uniform
+    assert (tmp_path / "sp_jscc.weights.npz").is_file() and summary["config"]["variant"] == "sp_jscc"
