@@ -100,7 +100,7 @@ class BpgLadder:
         self.keys = [image_key(im) for im in images]
         self.codec_id = f"{encoder_id()}/{chroma}"
         self._mse = {}
-        self._fallback = fallback_image(images.shape[1:])
+        self.fallback = fallback_image(images.shape[1:])
 
     def stream(self, i: int, qp: int) -> bytes:
         return self.cache.get_or_encode(self.codec_id, self.keys[i], qp,
@@ -130,7 +130,7 @@ class BpgLadder:
         return self._mse[i, qp]
 
     def fallback_mse(self, i: int) -> float:
-        return _mse(self._fallback, self.images[i])
+        return _mse(self.fallback, self.images[i])
 
 
 @dataclass
@@ -180,7 +180,7 @@ class _DigitalLink(Codec):
 
     def receive(self, received, tx, snr_db):
         ladder, groups = tx.state
-        images = np.repeat(ladder._fallback[None], len(ladder.images), axis=0)
+        images = np.repeat(ladder.fallback[None], len(ladder.images), axis=0)
         outage = tx.outage.copy()
         for g in groups:
             for i, r in zip(g.indices, g.pipe.demodulate(received[g.start:g.stop], g.layout, snr_db)):
@@ -327,7 +327,7 @@ class BpgCapacity(_DigitalLink):
 
     def receive(self, received, tx, snr_db):
         ladder, qps = tx.state
-        images = np.repeat(ladder._fallback[None], len(qps), axis=0)
+        images = np.repeat(ladder.fallback[None], len(qps), axis=0)
         for i, qp in enumerate(qps):
             if qp is not None:
                 images[i] = decode_or_none(ladder.stream(i, qp))
