@@ -30,26 +30,12 @@ def weights_of(run_dir):
     return out
 
 
-class Interrupted(Exception):
-    pass
-
-
-def interrupt_after_first_epoch(message):
-    if message.startswith("epoch 1/"):
-        raise Interrupted
-
-
-def test_resume_matches_uninterrupted(tiny_folder, tmp_path):
+def test_resume_matches_uninterrupted(tiny_folder, straight_and_resumed):
     cfg = ClassifierTrainConfig(epochs=2, batch_size=8, warmup_epochs=1)
-    train_classifier(cfg, tiny_folder, tmp_path / "straight", log=lambda m: None)
-    with pytest.raises(Interrupted):
-        train_classifier(cfg, tiny_folder, tmp_path / "resumed", log=interrupt_after_first_epoch)
-    lines = []
-    summary = train_classifier(cfg, tiny_folder, tmp_path / "resumed", log=lines.append)
-    assert any("resumed from" in line and "at epoch 1" in line for line in lines)
+    straight, resumed, summary = straight_and_resumed(train_classifier, cfg, tiny_folder)
     assert summary["test_images"] == 20 and 0.0 <= summary["test_accuracy"] <= 1.0
-    assert json.loads((tmp_path / "resumed" / "summary.json").read_text())["sha256"] == summary["sha256"]
-    for a, b in zip(weights_of(tmp_path / "straight"), weights_of(tmp_path / "resumed")):
+    assert json.loads((resumed / "summary.json").read_text())["sha256"] == summary["sha256"]
+    for a, b in zip(weights_of(straight), weights_of(resumed)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 

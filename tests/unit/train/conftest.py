@@ -1,0 +1,27 @@
+import pytest
+
+
+class Interrupted(Exception):
+    pass
+
+
+def _interrupt_after_first_epoch(message):
+    if message.startswith("epoch 1/"):
+        raise Interrupted
+
+
+@pytest.fixture
+def straight_and_resumed(tmp_path):
+    """Run ``train(cfg, data, dir, log=...)`` straight, and interrupted after epoch 1 then resumed.
+
+    Returns the two run folders; checks that the second call really resumed at epoch 1.
+    """
+    def run(train, cfg, data):
+        train(cfg, data, tmp_path / "straight", log=lambda m: None)
+        with pytest.raises(Interrupted):
+            train(cfg, data, tmp_path / "resumed", log=_interrupt_after_first_epoch)
+        lines = []
+        result = train(cfg, data, tmp_path / "resumed", log=lines.append)
+        assert any("resumed from" in line and "at epoch 1" in line for line in lines)
+        return tmp_path / "straight", tmp_path / "resumed", result
+    return run
