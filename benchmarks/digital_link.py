@@ -36,12 +36,12 @@ def main():
     scenario = load_scenario(grid, [f"runs={args.runs}", "codecs=[{type: bpg_ldpc}, {type: bpg_adaptive}, "
                                                          "{type: bpg_capacity}]"])
     data = load_embedded_sample().take_per_class(args.images)
-    classifier = zoo.load_classifier(scenario.classifier)
+    judges = {scenario.classifier: zoo.load_classifier(scenario.classifier)}
     rows = []
     for label in ("cold", "warm"):
         separate._CACHES.clear()
         t0 = time.time()
-        points, _, _ = run_scenario(scenario, data, classifier, progress=lambda m: None)
+        points = run_scenario(scenario, data, judges, progress=lambda m: None).points
         wall = time.time() - t0
         stats = separate.cache_stats()
         (cache,) = stats.values()

@@ -31,31 +31,48 @@ def _run(args) -> int:
     from . import zoo
     from .data import load_split
     from .plots import image_grids, sweep_figures
-    from .results import format_table, provenance, write_results
+    from .results import format_comparisons, format_table, provenance, write_results
     from .config import to_plain
-    from .sim import build_codecs, cliffs, example_indices, run_scenario
+    from .sim import build_codecs, cliffs, run_scenario
     scenario = _scenario_from_args(args)
     codecs = build_codecs(scenario)
     dataset = load_split(scenario.data, "test")
     if scenario.images is not None:
         dataset = dataset.take_per_class(scenario.images)
-    classifier = zoo.load_classifier(scenario.classifier)
+    judges = {name: zoo.load_classifier(name) for name in scenario.judge_names}
     out = Path(args.out or Path("runs") / scenario.name)
     t0 = time.time()
-    points, reference, examples = run_scenario(scenario, dataset, classifier, progress=_log, codecs=codecs)
+    result = run_scenario(scenario, dataset, judges, progress=_log, codecs=codecs)
     from .codecs.separate import cache_stats
+    weights = [*judges, *(c.weights for c in scenario.codecs if hasattr(c, "weights"))]
     doc = {"scenario": to_plain(scenario),
            "provenance": provenance(scenario.seed, dataset.source,
-                                    {scenario.classifier: zoo.entry(scenario.classifier)["sha256"]},
+                                    {name: zoo.entry(name)["sha256"] for name in weights},
                                     {"wall_seconds": round(time.time() - t0, 2),
                                      "encoding_cache": cache_stats()}),
-           "points": points, "reference": reference, "cliff": cliffs(points)}
+           "points": result.points, "reference": result.reference, "cliff": cliffs(result.points),
+           "comparisons": result.comparisons}
     write_results(out, doc)
-    sweep_figures(points, out)
-    image_grids(dataset.images[example_indices(len(dataset))], examples, out)
-    print(format_table(points, reference))
+    sweep_figures(result.points, out)
+    image_grids(result.originals, result.examples, out, dataset.classes)
+    if scenario.importance is not None:
+        _importance_figure(scenario.importance, result.originals, out)
+    print(format_table(result.points, result.reference))
+    if result.comparisons:
+        print(format_comparisons(result.comparisons))
     print(f"results: {out}/results.json, results.csv, figures ({time.time() - t0:.1f} s)")
     return 0
+
+
+def _importance_figure(node, originals, out):
+    from .config import to_plain
+    from .importance import IMPORTANCE_MAPS
+    from .plots import importance_figure
+    images, _, labels = originals
+    params = to_plain(node)
+    title = ", ".join(f"{k} {v}" for k, v in params.items() if k != "batch_size")
+    importance_figure(images, IMPORTANCE_MAPS.build(node)(images, labels), title,
+                      out / f"importance_{params['type']}.png")
 
 
 def _validate(args) -> int:
@@ -86,16 +103,20 @@ def _print_now(message: str) -> None:
 
 
 def _train(args) -> int:
-    log = _print_now
+    from .config import apply_overrides, from_mapping
+    options = {key: getattr(args, key) for key in ("epochs", "seed", "arch", "classifier")
+               if getattr(args, key) is not None}
     if args.model == "classifier":
         from .train.classifier import ClassifierTrainConfig, train_classifier
-        cfg = ClassifierTrainConfig(arch=args.arch, epochs=args.epochs or 45, seed=args.seed)
-        train_classifier(cfg, args.data, args.out, log=log)
+        options.pop("classifier", None)
+        cfg = from_mapping(ClassifierTrainConfig, apply_overrides(options, args.set))
+        train_classifier(cfg, args.data, args.out, log=_print_now)
     else:
         from .train.jscc import JSCCTrainConfig, train_jscc
-        cfg = JSCCTrainConfig(variant=args.model, epochs=args.epochs or 60, seed=args.seed,
-                              classifier=args.classifier)
-        train_jscc(cfg, args.data, args.out, log=log)
+        options.pop("arch", None)
+        options["variant"] = args.model
+        cfg = from_mapping(JSCCTrainConfig, apply_overrides(options, args.set))
+        train_jscc(cfg, args.data, args.out, log=_print_now)
     return 0
 
 
@@ -127,10 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("model", choices=["classifier", "ar_jscc", "sp_jscc"])
     t.add_argument("--data", help="CIFAR-10 root (image folders or cifar-10-batches-py)")
     t.add_argument("--out", required=True, help="run folder (checkpoints, log, weights)")
-    t.add_argument("--arch", default="resnet20", choices=["resnet20", "resnet32"], help="classifier only")
-    t.add_argument("--classifier", default="resnet20", help="sp_jscc: zoo classifier of the SP weights")
+    t.add_argument("--arch", help="classifier only: architecture (default resnet20)")
+    t.add_argument("--classifier", help="sp_jscc: zoo classifier of the SP weights")
     t.add_argument("--epochs", type=int, help="default 45 (classifier), 60 (JSCC)")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="any other training option (see the trainer's config class), e.g. rate_weight=0.003")
     t.set_defaults(func=_train)
     return p
 

@@ -104,6 +104,10 @@ def from_mapping(cls, mapping, where: str = ""):
                                   f"{{type: ...}}; types: {', '.join(CODECS.names())}")
             values[name] = tuple(CODECS.parse(n, f"{key}[{i}]") for i, n in enumerate(value))
             continue
+        if name == "importance":
+            from .importance import IMPORTANCE_MAPS
+            values[name] = None if value is None else IMPORTANCE_MAPS.parse(value, key)
+            continue
         choices = fields[name].metadata.get("choices") or ()
         if isinstance(value, int) and not isinstance(value, bool) and str(value) in choices:
             value = str(value)  # YAML reads chroma: 444 as a number
@@ -129,9 +133,14 @@ class Scenario:
         seed: base seed; each run's noise derives from (seed, codec, SNR, CPP, run).
         snr_db: Es/N0 values in dB.
         cpp: channel uses (complex symbols) per pixel.
-        classifier: zoo name of the judging classifier.
+        classifier: zoo name of the primary judging classifier (top-level accuracy/F1).
+        judges: zoo names of further classifiers whose accuracy/F1 every point reports too.
         codecs: codec nodes ``{type: name, ...params}``.
+        compare: pairs ``"a vs b"`` of codec labels; every (SNR, CPP) reports a
+            minus b (accuracy per judge, PSNR, SSIM) with paired 95% intervals.
         ssim: compute SSIM (the slowest metric).
+        importance: optional importance-map node ``{type: sp_gradient, ...}``;
+            the run then draws the example images next to their maps.
     """
     codecs: tuple
     name: str = "scenario"
@@ -142,7 +151,36 @@ class Scenario:
     snr_db: typing.Tuple[float, ...] = bounded((5.0,), lo=-30.0, hi=60.0)
     cpp: typing.Tuple[float, ...] = bounded((0.25,), lo=1e-3, hi=64.0)
     classifier: str = "resnet20"
+    judges: typing.Tuple[str, ...] = ()
+    compare: typing.Tuple[str, ...] = ()
     ssim: bool = True
+    importance: typing.Any = None
+
+    def __post_init__(self):
+        labels = codec_labels(self.codecs)
+        for item in self.compare:
+            pair = tuple(part.strip() for part in item.split(" vs "))
+            if len(pair) != 2 or not all(p in labels for p in pair) or pair[0] == pair[1]:
+                raise ConfigError(f"'compare': {item!r} must be 'a vs b' with two different codec labels "
+                                  f"of this scenario: {', '.join(labels)}")
+        if self.classifier in self.judges:
+            raise ConfigError(f"'judges': {self.classifier!r} is already the primary 'classifier'")
+
+    @property
+    def judge_names(self) -> tuple:
+        """The primary classifier, then the further judges."""
+        return (self.classifier,) + tuple(self.judges)
+
+    @property
+    def compare_pairs(self) -> tuple:
+        """``compare`` as ``(a, b)`` label pairs."""
+        return tuple(tuple(part.strip() for part in item.split(" vs ")) for item in self.compare)
+
+
+def codec_labels(codecs) -> list:
+    """Output names of codec nodes: the type, suffixed ``-k`` when a type repeats."""
+    types = [to_plain(c)["type"] for c in codecs]
+    return [t if types.count(t) == 1 else f"{t}-{types[:i + 1].count(t)}" for i, t in enumerate(types)]
 
 
 def _set_dotted(tree, dotted: str, value):
@@ -209,12 +247,14 @@ def to_plain(obj):
     """Config objects -> plain dicts/lists (for results.json); codec nodes keep their type."""
     if dataclasses.is_dataclass(obj):
         out = {}
+        from .importance import IMPORTANCE_MAPS
         from .registry import CODECS
         for f in dataclasses.fields(obj):
             out[f.name] = to_plain(getattr(obj, f.name))
-        for name in CODECS.names():
-            if CODECS.config_class(name) is type(obj):
-                out = {"type": name, **out}
+        for registry in (CODECS, IMPORTANCE_MAPS):
+            for name in registry.names():
+                if registry.config_class(name) is type(obj):
+                    out = {"type": name, **out}
         return out
     if isinstance(obj, (tuple, list)):
         return [to_plain(v) for v in obj]

@@ -56,27 +56,71 @@ def sweep_figures(points: list, out_dir) -> list:
     return written
 
 
-def image_grids(originals: np.ndarray, examples: dict, out_dir, max_rows: int = 12) -> list:
-    """One ``images_<codec>.png`` per codec: originals on top, a row per (SNR, CPP) below.
+def _image_row(axes, images, predictions, labels, classes):
+    """Images on one row of axes, each with the judge's label under it (green right, red wrong)."""
+    for ax, image, pred, label in zip(axes, images, predictions, labels):
+        ax.imshow(image, interpolation="nearest")
+        ax.set_xticks([]), ax.set_yticks([])
+        ax.set_xlabel(classes[pred], fontsize=6.5, labelpad=1, color="tab:green" if pred == label else "tab:red")
 
-    ``originals`` are the images the examples show (see :func:`linksim.sim.example_indices`).
+
+def _grid(rows, classes, labels, title, path):
+    cols = len(rows[0][1])
+    fig, axes = plt.subplots(len(rows), cols, figsize=(1.1 * cols + 1.3, 1.3 * len(rows) + 0.3), squeeze=False)
+    for r, (name, images, predictions) in enumerate(rows):
+        _image_row(axes[r], images, predictions, labels, classes)
+        axes[r, 0].set_ylabel(name, fontsize=7, rotation=0, ha="right", va="center")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def image_grids(originals: tuple, examples: dict, out_dir, classes, max_rows: int = 12) -> list:
+    """Received example images with the primary judge's label under each (paper Fig. 10).
+
+    ``images_<codec>.png``: originals on top, a row per (SNR, CPP) below;
+    ``images_<snr>dB_cpp<cpp>.png`` (when several codecs ran): the original,
+    then one row per codec at that point.
+
+    Args:
+        originals: ``(images [E, H, W, 3], predictions [E], labels [E])``
+            (see :class:`linksim.sim.ScenarioResult`).
+        examples: ``{(codec, snr, cpp): (images [E, H, W, 3], predictions [E])}``.
+        classes: class names by label.
     """
     out, written = Path(out_dir), []
+    images, predictions, labels = originals
+    first = [("original", images, predictions)]
     for codec in dict.fromkeys(k[0] for k in examples):
-        rows = [("original", originals)] + \
-               [(f"{s:g} dB, CPP {c:g}", v) for (name, s, c), v in examples.items() if name == codec][:max_rows]
-        cols = len(rows[0][1])
-        fig, axes = plt.subplots(len(rows), cols, figsize=(1.1 * cols + 1.2, 1.15 * len(rows)), squeeze=False)
-        for r, (title, imgs) in enumerate(rows):
-            for c in range(cols):
-                ax = axes[r, c]
-                ax.imshow(imgs[c], interpolation="nearest")
-                ax.set_xticks([]), ax.set_yticks([])
-            axes[r, 0].set_ylabel(title, fontsize=7, rotation=0, ha="right", va="center")
-        fig.suptitle(codec, fontsize=9)
-        fig.tight_layout()
-        path = out / f"images_{codec}.png"
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        written.append(path)
+        rows = first + [(f"{s:g} dB, CPP {c:g}", *v) for (name, s, c), v in examples.items()
+                        if name == codec][:max_rows]
+        written.append(out / f"images_{codec}.png")
+        _grid(rows, classes, labels, codec, written[-1])
+    points = list(dict.fromkeys((s, c) for _, s, c in examples))
+    if len({k[0] for k in examples}) > 1:
+        for snr, cpp in points:
+            rows = first + [(name, *v) for (name, s, c), v in examples.items() if (s, c) == (snr, cpp)]
+            written.append(out / f"images_{snr:g}dB_cpp{cpp:g}.png")
+            _grid(rows, classes, labels, f"SNR {snr:g} dB, CPP {cpp:g} (label: primary judge)", written[-1])
     return written
+
+
+def importance_figure(images: np.ndarray, maps: np.ndarray, title: str, path) -> Path:
+    """Images (top) over their importance maps summed over colour channels (bottom), as the SP-JSCC paper's Fig. 5.
+
+    ``images`` uint8 ``[E, H, W, 3]``, ``maps`` float ``[E, H, W, 3]`` or ``[E, H, W]``.
+    """
+    heat = maps.sum(axis=-1) if maps.ndim == 4 else maps
+    cols = len(images)
+    fig, axes = plt.subplots(2, cols, figsize=(1.1 * cols + 0.4, 2.6), squeeze=False)
+    for c in range(cols):
+        axes[0, c].imshow(images[c], interpolation="nearest")
+        axes[1, c].imshow(heat[c], cmap="inferno", interpolation="nearest")
+        for ax in axes[:, c]:
+            ax.set_xticks([]), ax.set_yticks([])
+    fig.suptitle(title, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)

@@ -81,16 +81,30 @@ def _fmt(value, ci=None, digits=3):
 
 
 def format_table(points: list, reference: dict) -> str:
-    """A plain-text table of every point (means ± 95% half-widths)."""
+    """A plain-text table of every point (means ± 95% half-widths); one accuracy column per further judge."""
+    extra = [name for name in reference.get("judges", {})][1:]
     head = f"{'codec':<14} {'SNR':>5} {'CPP':>6} {'used':>6} {'accuracy':>13} {'F1':>13} " \
-           f"{'PSNR dB':>13} {'SSIM':>13} {'outage':>6}"
+           f"{'PSNR dB':>13} {'SSIM':>13} {'outage':>6}" + "".join(f" {'acc ' + n:>13}" for n in extra)
     lines = [head, "-" * len(head)]
     for p in points:
         lines.append(f"{p['codec']:<14} {p['snr_db']:>5g} {p['cpp_target']:>6.3f} {_fmt(p['cpp']):>6} "
                      f"{_fmt(p['accuracy'], p['accuracy_ci95']):>13} "
                      f"{_fmt(p['f1_macro'], p['f1_ci95'] if p['f1_ci95'] is not None else None):>13} "
                      f"{_fmt(p['psnr_db'], p['psnr_ci95'], 2):>13} {_fmt(p['ssim'], p['ssim_ci95']):>13} "
-                     f"{p['outage_rate']:>6.2f}")
-    lines.append(f"clean images: accuracy {reference['clean_accuracy']:.4f}, "
-                 f"macro-F1 {reference['clean_f1_macro']:.4f}")
+                     f"{p['outage_rate']:>6.2f}" +
+                     "".join(f" {_fmt(p['judges'][n]['accuracy'], p['judges'][n]['accuracy_ci95']):>13}"
+                             for n in extra))
+    for name, ref in reference.get("judges", {}).items():
+        lines.append(f"clean images, judge {name}: accuracy {ref['clean_accuracy']:.4f}, "
+                     f"macro-F1 {ref['clean_f1_macro']:.4f}")
+    return "\n".join(lines)
+
+
+def format_comparisons(comparisons: list) -> str:
+    """Paired gaps ``a - b`` per (SNR, CPP): mean ± 95% half-width over images."""
+    lines = []
+    for c in comparisons:
+        gaps = ", ".join(f"{k} {v['gap']:+.4f}±{v['ci95']:.4f}" for k, v in c.items()
+                         if isinstance(v, dict))
+        lines.append(f"{c['a']} - {c['b']} at {c['snr_db']:g} dB, CPP {c['cpp_target']:g}: {gaps}")
     return "\n".join(lines)

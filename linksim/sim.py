@@ -15,7 +15,7 @@ import numpy as np
 
 from . import metrics
 from .codecs.base import as_uint8
-from .config import Scenario
+from .config import Scenario, codec_labels
 from .data import Dataset
 
 
@@ -26,34 +26,39 @@ def derive_seed(seed: int, codec: str, snr_db: float, cpp: float, run: int) -> i
 
 
 class Evaluator:
-    """Classifier predictions, PSNR and SSIM of received images, memoised per image content.
+    """Judges' predictions, PSNR and SSIM of received images, memoised per image content.
 
     Digital links deliver the same decoded image (or the fallback) in most
     runs, so each distinct (image index, received pixels) is evaluated once.
 
     Args:
-        classifier: Keras model, float ``[B, 32, 32, 3]`` in [0, 255] -> logits ``[B, 10]``.
+        judges: ``{name: Keras model}``, float ``[B, 32, 32, 3]`` in [0, 255] -> logits
+            ``[B, 10]``; the first is the primary judge.
         references: uint8 ``[N, H, W, 3]`` original images.
         with_ssim: compute SSIM (else NaN).
         batch_size: classifier batch size.
     """
 
-    def __init__(self, classifier, references: np.ndarray, with_ssim: bool = True, batch_size: int = 500):
+    def __init__(self, judges: dict, references: np.ndarray, with_ssim: bool = True, batch_size: int = 500):
         import tensorflow as tf
         self.references = references
         self.with_ssim = with_ssim
         self.batch_size = batch_size
         self._memo = {}
-        self._logits = tf.function(lambda x: classifier(x, training=False), reduce_retracing=True)
+        self._logits = [tf.function(lambda x, m=model: m(x, training=False), reduce_retracing=True)
+                        for model in judges.values()]
 
     def predict(self, images: np.ndarray) -> np.ndarray:
-        """Class predictions ``[N]`` for uint8 images ``[N, H, W, 3]``."""
-        out = [np.argmax(self._logits(images[s:s + self.batch_size].astype(np.float32)).numpy(), 1)
-               for s in range(0, len(images), self.batch_size)]
-        return np.concatenate(out) if out else np.zeros(0, np.int64)
+        """Class predictions ``[J, N]`` of every judge for uint8 images ``[N, H, W, 3]``."""
+        out = np.zeros((len(self._logits), len(images)), np.int64)
+        for s in range(0, len(images), self.batch_size):
+            x = images[s:s + self.batch_size].astype(np.float32)
+            for j, logits in enumerate(self._logits):
+                out[j, s:s + len(x)] = np.argmax(logits(x).numpy(), 1)
+        return out
 
     def evaluate(self, received: np.ndarray):
-        """Per-image (prediction, PSNR, SSIM) arrays ``[N]`` for uint8 ``received`` images."""
+        """Per-image predictions ``[J, N]``, PSNR ``[N]`` and SSIM ``[N]`` of uint8 ``received`` images."""
         keys = [(i, hashlib.sha1(im.tobytes()).digest()) for i, im in enumerate(received)]
         todo = [i for i, k in enumerate(keys) if k not in self._memo]
         if todo:
@@ -63,14 +68,21 @@ class Evaluator:
             ssim = metrics.ssim(self.references[idx], received[idx]) if self.with_ssim \
                 else np.full(len(idx), np.nan)
             for j, i in enumerate(todo):
-                self._memo[keys[i]] = (preds[j], psnr[j], ssim[j])
-        rows = np.array([self._memo[k] for k in keys], dtype=np.float64).reshape(-1, 3)
-        return rows[:, 0].astype(np.int64), rows[:, 1], rows[:, 2]
+                self._memo[keys[i]] = (preds[:, j], psnr[j], ssim[j])
+        preds = np.stack([self._memo[k][0] for k in keys], axis=1) if keys else self.predict(received)
+        rows = np.array([self._memo[k][1:] for k in keys], dtype=np.float64).reshape(-1, 2)
+        return preds, rows[:, 0], rows[:, 1]
 
 
 @dataclass
 class PointRuns:
-    """Per-run, per-image outcomes of one grid point (arrays ``[R, N]``)."""
+    """Per-run, per-image outcomes of one grid point.
+
+    ``predictions`` ``[R, J, N]`` (one row per judge, the primary first);
+    ``psnr``, ``ssim``, ``outage``, ``channel_uses``, ``source_bits`` ``[R, N]``;
+    ``example_images`` uint8 ``[E, H, W, 3]`` of the first run (images
+    :func:`example_indices`) and the primary judge's ``example_predictions`` ``[E]``.
+    """
     predictions: np.ndarray
     psnr: np.ndarray
     ssim: np.ndarray
@@ -78,38 +90,54 @@ class PointRuns:
     channel_uses: np.ndarray
     source_bits: np.ndarray
     example_images: np.ndarray
+    example_predictions: np.ndarray = None
+
+
+def _judged(labels, predictions, n_classes) -> dict:
+    """Accuracy (Wilson interval over images of the run-averaged accuracy) and macro-F1 of ``[R, N]`` predictions."""
+    n_images = predictions.shape[1]
+    accuracy = float((predictions == labels[None]).mean())
+    low, high = metrics.wilson_interval(accuracy, n_images)
+    f1_runs = [metrics.f1_macro(labels, p, n_classes) for p in predictions]
+    return {"accuracy": accuracy, "accuracy_ci95": (high - low) / 2, "accuracy_ci95_low": low,
+            "accuracy_ci95_high": high, "f1_macro": float(np.mean(f1_runs)), "f1_ci95": metrics.t_halfwidth(f1_runs)}
 
 
 def summarize(codec: str, snr_db: float, cpp: float, runs: PointRuns, labels: np.ndarray,
-              n_classes: int, pixels: int, uses_channel: bool) -> dict:
-    """One results point with the means and 95% intervals of DESIGN.md."""
-    n_runs, n_images = runs.predictions.shape
-    correct = (runs.predictions == labels[None]).mean(axis=0)           # run-averaged per image
-    accuracy = float(correct.mean())
-    acc_low, acc_high = metrics.wilson_interval(accuracy, n_images)
-    f1_runs = [metrics.f1_macro(labels, p, n_classes) for p in runs.predictions]
+              n_classes: int, pixels: int, uses_channel: bool, judges=("classifier",)) -> dict:
+    """One results point with the means and 95% intervals of DESIGN.md.
+
+    Accuracy and F1 at the top level are the primary judge's; ``judges``
+    holds every judge's (named by ``judges``).
+    """
+    n_runs, _, n_images = runs.predictions.shape
+    by_judge = {name: _judged(labels, runs.predictions[:, j], n_classes) for j, name in enumerate(judges)}
     psnr_img, ssim_img = runs.psnr.mean(axis=0), runs.ssim.mean(axis=0)
+    cpp_img = runs.channel_uses.mean(axis=0) / pixels
     outage = float(runs.outage.mean())
     out_low, out_high = metrics.wilson_interval(outage, n_images)
     return {
         "codec": codec, "snr_db": snr_db, "cpp_target": cpp,
-        "cpp": float(runs.channel_uses.mean() / pixels) if uses_channel or runs.channel_uses.any() else None,
+        "cpp": float(cpp_img.mean()) if uses_channel or runs.channel_uses.any() else None,
+        "cpp_std": float(cpp_img.std()) if uses_channel or runs.channel_uses.any() else None,
         "source_bits": float(runs.source_bits.mean()),
-        "accuracy": accuracy, "accuracy_ci95": (acc_high - acc_low) / 2,
-        "accuracy_ci95_low": acc_low, "accuracy_ci95_high": acc_high,
-        "f1_macro": float(np.mean(f1_runs)), "f1_ci95": metrics.t_halfwidth(f1_runs),
+        **by_judge[judges[0]],
         "psnr_db": float(psnr_img.mean()), "psnr_ci95": metrics.normal_halfwidth(psnr_img),
         "ssim": float(ssim_img.mean()), "ssim_ci95": metrics.normal_halfwidth(ssim_img),
         "outage_rate": outage, "outage_ci95": (out_high - out_low) / 2,
-        "n_images": int(n_images), "runs": int(n_runs),
+        "n_images": int(n_images), "runs": int(n_runs), "judges": by_judge,
     }
 
 
-def codec_labels(scenario: Scenario) -> list:
-    """Output names of the scenario's codecs: the type, suffixed when a type repeats."""
-    from .config import to_plain
-    types = [to_plain(c)["type"] for c in scenario.codecs]
-    return [t if types.count(t) == 1 else f"{t}-{types[:i + 1].count(t)}" for i, t in enumerate(types)]
+def paired_gaps(a: PointRuns, b: PointRuns, labels: np.ndarray, judges) -> dict:
+    """Codec a minus codec b on the same images: per-image run-averaged differences, paired 95% intervals."""
+    gaps = {}
+    for j, name in enumerate(judges):
+        correct = [(r.predictions[:, j] == labels[None]).mean(axis=0) for r in (a, b)]
+        gaps[f"accuracy_{name}"] = metrics.paired_difference(*correct)
+    gaps["psnr_db"] = metrics.paired_difference(a.psnr.mean(axis=0), b.psnr.mean(axis=0))
+    gaps["ssim"] = metrics.paired_difference(a.ssim.mean(axis=0), b.ssim.mean(axis=0))
+    return {k: {"gap": m, "ci95": h} for k, (m, h) in gaps.items()}
 
 
 def example_indices(n_images: int, count: int = 8) -> np.ndarray:
@@ -137,47 +165,76 @@ def run_point(codec, label: str, images, snr_db: float, cpp: float, n_runs: int,
     stack = lambda k: np.stack([p[k] for p in per_run])
     return PointRuns(stack(0), stack(1), stack(2), stack(3),
                      np.broadcast_to(tx.channel_uses, (n_runs, len(images))),
-                     np.broadcast_to(tx.source_bits, (n_runs, len(images))), per_run[0][4])
+                     np.broadcast_to(tx.source_bits, (n_runs, len(images))), per_run[0][4],
+                     per_run[0][0][0][example_indices(len(images))])
 
 
 def build_codecs(scenario: Scenario) -> dict:
     """Output label -> codec object for every codec node of the scenario."""
     from .registry import CODECS
-    return {label: CODECS.build(config) for config, label in zip(scenario.codecs, codec_labels(scenario))}
+    return {label: CODECS.build(config) for config, label in zip(scenario.codecs, codec_labels(scenario.codecs))}
 
 
-def run_scenario(scenario: Scenario, dataset: Dataset, classifier, progress=print, codecs=None) -> tuple:
+@dataclass
+class ScenarioResult:
+    """Everything a scenario run produces.
+
+    Attributes:
+        points: one summary dict per (codec, SNR, CPP) (see :func:`summarize`).
+        reference: every judge's accuracy and macro-F1 on the clean images.
+        examples: ``{(codec, snr, cpp): (uint8 [E, H, W, 3], predictions [E])}`` of the first run.
+        originals: ``(uint8 [E, H, W, 3], predictions [E], labels [E])``: the example
+            images as sent, the primary judge's predictions on them and their labels.
+        comparisons: paired gaps of the scenario's ``compare`` pairs at every (SNR, CPP).
+    """
+    points: list
+    reference: dict
+    examples: dict
+    originals: tuple
+    comparisons: list
+
+
+def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=print, codecs=None) -> ScenarioResult:
     """Run every (codec, SNR, CPP) of ``scenario`` on ``dataset``.
 
-    ``codecs`` are those of :func:`build_codecs` (built here when None).
-
-    Returns:
-        (points, reference, examples): the list of point dicts, the clean
-        classifier figures, and ``{(codec, snr, cpp): uint8 [<=8, H, W, 3]}``
-        received examples (images :func:`example_indices`) of the first run.
+    Args:
+        judges: ``{name: classifier}``, the primary judge first.
+        codecs: those of :func:`build_codecs` (built here when None).
     """
     from .channels import AWGNChannel
     images, labels = dataset.images, dataset.labels
     n_classes, pixels = len(dataset.classes), images.shape[1] * images.shape[2]
-    evaluator = Evaluator(classifier, images, with_ssim=scenario.ssim)
+    names = tuple(judges)
+    evaluator = Evaluator(judges, images, with_ssim=scenario.ssim)
     clean = evaluator.predict(images)
-    reference = {"clean_accuracy": float(np.mean(clean == labels)),
-                 "clean_f1_macro": metrics.f1_macro(labels, clean, n_classes)}
+    reference = {"clean_accuracy": float(np.mean(clean[0] == labels)),
+                 "clean_f1_macro": metrics.f1_macro(labels, clean[0], n_classes),
+                 "judges": {name: {"clean_accuracy": float(np.mean(clean[j] == labels)),
+                                   "clean_f1_macro": metrics.f1_macro(labels, clean[j], n_classes)}
+                            for j, name in enumerate(names)}}
     channel = AWGNChannel()
-    points, examples = [], {}
+    points, examples, kept = [], {}, {}
+    compared = {label for pair in scenario.compare_pairs for label in pair}
     codecs = codecs or build_codecs(scenario)
     grid = [(label, s, p) for label in codecs for s in scenario.snr_db for p in scenario.cpp]
     for k, (label, snr, cpp) in enumerate(grid, 1):
         t0 = time.time()
         codec = codecs[label]
         runs = run_point(codec, label, images, snr, cpp, scenario.runs, scenario.seed, evaluator, channel)
-        point = summarize(label, snr, cpp, runs, labels, n_classes, pixels, codec.uses_channel)
+        point = summarize(label, snr, cpp, runs, labels, n_classes, pixels, codec.uses_channel, names)
         point["seconds"] = round(time.time() - t0, 2)
         points.append(point)
-        examples[label, snr, cpp] = runs.example_images
+        examples[label, snr, cpp] = (runs.example_images, runs.example_predictions)
+        if label in compared:
+            kept[label, snr, cpp] = runs
         progress(f"[{k}/{len(grid)}] {label:<14} snr {snr:g} dB cpp {cpp:g}: acc {point['accuracy']:.3f} "
                  f"psnr {point['psnr_db']:.2f} dB outage {point['outage_rate']:.2f} ({point['seconds']:.1f} s)")
-    return points, reference, examples
+    comparisons = [{"a": a, "b": b, "snr_db": snr, "cpp_target": cpp,
+                    **paired_gaps(kept[a, snr, cpp], kept[b, snr, cpp], labels, names)}
+                   for a, b in scenario.compare_pairs for snr in scenario.snr_db for cpp in scenario.cpp]
+    shown = example_indices(len(images))
+    return ScenarioResult(points, reference, examples, (images[shown], clean[0][shown], labels[shown]),
+                          comparisons)
 
 
 def cliffs(points: list) -> list:

@@ -66,3 +66,17 @@ def load_classifier(name: str):
     except (OSError, ValueError) as err:
         raise WeightsError(f"cannot load weights {path} for '{name}': {err}") from None
     return model
+
+
+def load_jscc(name: str):
+    """Build the deep JSCC network ``name`` (geometry from its zoo entry) with its verified weights."""
+    from .models.jscc import AdaptiveRateJSCC
+    e = entry(name)
+    path = verified_path(name)
+    geometry = e.get("geometry", {})
+    model = AdaptiveRateJSCC(geometry.get("groups", 8), geometry.get("fixed_groups", 2), geometry.get("width", 64))
+    try:
+        model.load_npz(path)
+    except (OSError, ValueError) as err:
+        raise WeightsError(f"cannot load weights {path} for '{name}': {err}") from None
+    return model

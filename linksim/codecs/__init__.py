@@ -2,4 +2,4 @@
 
 Importing this package registers every codec in :data:`linksim.registry.CODECS`.
 """
-from . import identity, separate  # noqa: F401  (registration side effect)
+from . import identity, jscc, separate  # noqa: F401  (registration side effect)

@@ -55,4 +55,32 @@ def resnet(depth: int = 20, width: int = 16, weight_decay: float = 2.5e-4,
     return tf.keras.Model(inputs, logits, name=f"resnet{depth}_w{width}")
 
 
-ARCHITECTURES = {"resnet20": lambda: resnet(20, 16), "resnet32": lambda: resnet(32, 16)}
+def vgg(stages=((48, 48), (96, 96), (192, 192), (384,)), weight_decay: float = 2.5e-4,
+        dropout: float = 0.2, num_classes: int = 10) -> tf.keras.Model:
+    """VGG-style CIFAR net (Simonyan & Zisserman 2015, with batch norm): plain conv stacks, no shortcuts.
+
+    A different family from :func:`resnet`, so it can judge codecs trained
+    with a ResNet's gradients without sharing its blind spots by construction.
+
+    Args:
+        stages: conv widths per stage; each stage but the last ends in 2x2 max pooling.
+        weight_decay: L2 factor on conv/dense kernels.
+        dropout: dropout rate before the classifier layer.
+        num_classes: number of logits.
+
+    Input ``[N, 32, 32, 3]`` float in [0, 255]; output logits ``[N, num_classes]``.
+    """
+    inputs = tf.keras.Input((32, 32, 3))
+    x = tf.keras.layers.Normalization(mean=_MEAN, variance=[s * s for s in _STD])(inputs)
+    for i, widths in enumerate(stages):
+        for filters in widths:
+            x = _conv_bn(x, filters, 1, weight_decay)
+        if i < len(stages) - 1:
+            x = tf.keras.layers.MaxPooling2D()(x)
+    x = tf.keras.layers.Dropout(dropout)(tf.keras.layers.GlobalAveragePooling2D()(x))
+    logits = tf.keras.layers.Dense(num_classes,
+                                   kernel_regularizer=tf.keras.regularizers.l2(weight_decay))(x)
+    return tf.keras.Model(inputs, logits, name=f"vgg{sum(map(len, stages)) + 1}")
+
+
+ARCHITECTURES = {"resnet20": lambda: resnet(20, 16), "resnet32": lambda: resnet(32, 16), "vgg8": vgg}

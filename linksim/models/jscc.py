@@ -111,7 +111,8 @@ class PolicyNetwork(tf.keras.layers.Layer):
         return tf.reshape(self.fc2(h), [-1, self.n_selective, 2])
 
 
-def group_mask(logits, n_fixed: int, active=None, hard: bool = True, temperature: float = 1.0, seed=None):
+def group_mask(logits, n_fixed: int, active=None, hard: bool = True, temperature: float = 1.0, seed=None,
+               limit=None):
     """Mask ``[B, n_fixed + S]`` of the groups sent.
 
     Args:
@@ -125,16 +126,21 @@ def group_mask(logits, n_fixed: int, active=None, hard: bool = True, temperature
             (training: hard mask forward, relaxed gradient backward).
         temperature: Gumbel-softmax temperature.
         seed: int32 ``[2]`` stateless seed for the Gumbel noise (training).
+        limit: with ``active=None, hard=True``: send at most this many
+            selective groups (the highest-scoring of those the policy chose).
     """
     batch = tf.shape(logits)[0]
     fixed = tf.ones([batch, n_fixed], logits.dtype)
+    score = logits[..., 1] - logits[..., 0]
+    rank = tf.argsort(tf.argsort(score, axis=1, direction="DESCENDING"), axis=1)
     if active is not None:
-        score = logits[..., 1] - logits[..., 0]
-        rank = tf.argsort(tf.argsort(score, axis=1, direction="DESCENDING"), axis=1)
-        chosen = tf.cast(rank < tf.reshape(tf.cast(active, rank.dtype), [-1, 1]), logits.dtype)
-        return tf.concat([fixed, chosen], axis=1)
+        chosen = rank < tf.reshape(tf.cast(active, rank.dtype), [-1, 1])
+        return tf.concat([fixed, tf.cast(chosen, logits.dtype)], axis=1)
     if hard:
-        return tf.concat([fixed, tf.cast(logits[..., 1] > logits[..., 0], logits.dtype)], axis=1)
+        chosen = score > 0
+        if limit is not None:
+            chosen &= rank < tf.cast(limit, rank.dtype)
+        return tf.concat([fixed, tf.cast(chosen, logits.dtype)], axis=1)
     uniform = tf.random.stateless_uniform(tf.shape(logits), seed, 1e-6, 1.0 - 1e-6, dtype=logits.dtype)
     soft = tf.nn.softmax((logits - tf.math.log(-tf.math.log(uniform))) / temperature, axis=-1)[..., 1]
     straight = tf.cast(soft > 0.5, logits.dtype)
@@ -166,7 +172,7 @@ class AdaptiveRateJSCC(tf.keras.Model):
         fixed_groups: non-selective groups, always sent.
         width: hidden channels of encoder and decoder.
 
-    ``encode(images, snr_db, active=None)`` -> (power-normalised symbols
+    ``encode(images, snr_db, active=None, limit=None)`` -> (power-normalised symbols
     ``[B, G, 64]`` with unsent groups zero, mask ``[B, G]``); ``decode(received,
     mask, snr_db)`` -> images ``[B, 32, 32, 3]`` in [0, 255] (unsent groups are
     zeroed before decoding: the receiver knows the mask).
@@ -179,10 +185,10 @@ class AdaptiveRateJSCC(tf.keras.Model):
         self.policy = PolicyNetwork(groups - fixed_groups)
         self.decoder = JSCCDecoder(width)
 
-    def encode(self, images, snr_db, active=None, hard=True, temperature=1.0, seed=None):
+    def encode(self, images, snr_db, active=None, hard=True, temperature=1.0, seed=None, limit=None):
         symbols, features = self.encoder(images, snr_db)
         mask = group_mask(self.policy(features, snr_db), self.fixed_groups, active=active, hard=hard,
-                          temperature=temperature, seed=seed)
+                          temperature=temperature, seed=seed, limit=limit)
         return normalise_power(symbols, mask), mask
 
     def decode(self, received, mask, snr_db):

@@ -10,21 +10,23 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
+from ..config import bounded
 from ..data import load_split
 from ..models.classifier import ARCHITECTURES
+from .loop import EpochLoop
 
 
 @dataclass(frozen=True)
 class ClassifierTrainConfig:
-    """Options of ``linksim train classifier``."""
-    arch: str = "resnet20"
+    """Options of ``linksim train classifier`` (``--set key=value``); ``arch`` is a key of
+    :data:`linksim.models.classifier.ARCHITECTURES`."""
+    arch: str = bounded("resnet20", choices=tuple(ARCHITECTURES))
     epochs: int = 45
     batch_size: int = 128
     peak_lr: float = 0.1
@@ -100,27 +102,17 @@ def train_classifier(cfg: ClassifierTrainConfig, data_path, out_dir, log=print) 
     model.compile(optimizer=optimizer, metrics=["accuracy"],
                   loss=tf.keras.losses.CategoricalCrossentropy(
                       from_logits=True, label_smoothing=cfg.label_smoothing))
-    epoch_var = tf.Variable(0, dtype=tf.int64)
-    ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var)
-    manager = tf.train.CheckpointManager(ckpt, out / "ckpt", max_to_keep=2)
-    if manager.latest_checkpoint:
-        ckpt.restore(manager.latest_checkpoint)
-        log(f"resumed from {manager.latest_checkpoint} at epoch {int(epoch_var)}")
+    loop = EpochLoop(out, cfg, log, model=model, optimizer=optimizer)
     one_hot = np.eye(10, dtype=np.float32)[train.labels]
-    wall = json.loads((out / "wall.json").read_text())["seconds"] if (out / "wall.json").exists() else 0.0
-    for epoch in range(int(epoch_var), cfg.epochs):
-        t0 = time.time()
+
+    def train_epoch(epoch):
         hist = model.fit(_epoch_dataset(train.images, one_hot, cfg, epoch), epochs=1, verbose=0)
-        epoch_var.assign(epoch + 1)
-        manager.save()
-        wall += time.time() - t0
-        (out / "wall.json").write_text(json.dumps({"seconds": wall}))
-        log(f"epoch {epoch + 1}/{cfg.epochs} loss {hist.history['loss'][0]:.4f} "
-            f"train_acc {hist.history['accuracy'][0]:.4f} lr {float(schedule(optimizer.iterations)):.4f} "
-            f"time {time.time() - t0:.0f}s")
+        return (f"loss {hist.history['loss'][0]:.4f} train_acc {hist.history['accuracy'][0]:.4f} "
+                f"lr {float(schedule(optimizer.iterations)):.4f}")
+    loop.run(cfg.epochs, train_epoch)
     weights = out / f"{cfg.arch}.weights.h5"
     model.save_weights(weights)
-    summary = {"config": asdict(cfg), "wall_seconds": round(wall, 1),
+    summary = {"config": asdict(cfg), "wall_seconds": round(loop.wall_seconds, 1),
                "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(), "weights": str(weights)}
     try:
         test = load_split(data_path, "test")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,27 +27,43 @@ import tensorflow as tf
 from ..config import bounded
 from ..data import load_split
 from ..models.jscc import AdaptiveRateJSCC, cpp_of, group_mask, normalise_power
+from .loop import EpochLoop
 
 
 @dataclass(frozen=True)
 class JSCCTrainConfig:
-    """Options of ``linksim train ar_jscc|sp_jscc``."""
+    """Options of ``linksim train ar_jscc|sp_jscc`` (``--set key=value``).
+
+    Attributes:
+        variant: "ar_jscc" (plain MSE) or "sp_jscc" (SP-weighted MSE, eq. 11).
+        epochs, batch_size, learning_rate: Adam with cosine decay to 1% over all steps.
+        snr_low, snr_high: training SNR drawn uniformly per image, dB.
+        groups, fixed_groups, width: model geometry (:class:`AdaptiveRateJSCC`).
+        fixed_cpp_share: share of each batch trained with fixed-CPP masks.
+        rate_weight: weight of the CPP term for policy-chosen masks (the
+            distortion term is the MSE of images scaled to [0, 1]).
+        temperature: Gumbel-softmax temperature of the policy.
+        classifier: zoo classifier of the SP weights (sp_jscc only).
+        sp_mode: SP map mode (:class:`linksim.importance.SPGradientConfig`).
+        mse_mix: share of plain MSE mixed into the SP-weighted distortion.
+        seed: seeds the initial weights, data order, SNRs, noise and masks.
+    """
     variant: str = bounded("ar_jscc", choices=("ar_jscc", "sp_jscc"))
-    epochs: int = 60
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    snr_low: float = 0.0
-    snr_high: float = 20.0
-    groups: int = 8
-    fixed_groups: int = 2
-    width: int = 64
-    fixed_cpp_share: float = 0.5
-    rate_weight: float = 1e-3
-    temperature: float = 1.0
+    epochs: int = bounded(60, lo=1, hi=10000)
+    batch_size: int = bounded(64, lo=1, hi=4096)
+    learning_rate: float = bounded(1e-3, lo=1e-6, hi=1.0)
+    snr_low: float = bounded(0.0, lo=-30.0, hi=60.0)
+    snr_high: float = bounded(20.0, lo=-30.0, hi=60.0)
+    groups: int = bounded(8, lo=2, hi=64)
+    fixed_groups: int = bounded(2, lo=1, hi=63)
+    width: int = bounded(64, lo=4, hi=1024)
+    fixed_cpp_share: float = bounded(0.5, lo=0.0, hi=1.0)
+    rate_weight: float = bounded(3e-3, lo=0.0, hi=1.0)
+    temperature: float = bounded(1.0, lo=1e-3, hi=100.0)
     classifier: str = "resnet20"
-    sp_mode: str = "mean_abs_logit"
-    mse_mix: float = 0.0
-    seed: int = 0
+    sp_mode: str = bounded("mean_abs_logit", choices=("mean_abs_logit", "true_class_logit"))
+    mse_mix: float = bounded(0.0, lo=0.0, hi=1.0)
+    seed: int = bounded(0, lo=0, hi=2**31 - 1)
 
 
 def _sp_weights(cfg: JSCCTrainConfig, images: np.ndarray, out: Path) -> np.ndarray:
@@ -109,34 +124,23 @@ def train_jscc(cfg: JSCCTrainConfig, data_path, out_dir, log=print) -> dict:
         return loss, tf.reduce_mean(10.0 * tf.math.log(255.0 ** 2 / mse) / tf.math.log(10.0)), \
             tf.reduce_mean(cpp_of(mask))
 
-    epoch_var = tf.Variable(0, dtype=tf.int64)
     model.build_variables()
-    ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var)
-    manager = tf.train.CheckpointManager(ckpt, out / "ckpt", max_to_keep=2)
-    if manager.latest_checkpoint:
-        ckpt.restore(manager.latest_checkpoint)
-        log(f"resumed from {manager.latest_checkpoint} at epoch {int(epoch_var)}")
-    wall_file = out / "wall.json"
-    wall = json.loads(wall_file.read_text())["seconds"] if wall_file.exists() else 0.0
-    for epoch in range(int(epoch_var), cfg.epochs):
-        t0 = time.time()
+    loop = EpochLoop(out, cfg, log, model=model, optimizer=optimizer)
+
+    def train_epoch(epoch):
         order = np.random.default_rng([cfg.seed, epoch]).permutation(len(train))
         sums = np.zeros(3)
         for s in range(steps):
             idx = np.sort(order[s * cfg.batch_size:(s + 1) * cfg.batch_size])
             x = tf.constant(train.images[idx], tf.float32)
-            w = tf.constant(np.ones(x.shape, np.float32) if weights is None else weights[idx].astype(np.float32))
+            w = tf.ones_like(x) if weights is None else tf.constant(weights[idx].astype(np.float32))
             sums += [float(v) for v in step(x, w, tf.constant([cfg.seed * 100003 + epoch, s], tf.int32))]
-        epoch_var.assign(epoch + 1)
-        manager.save()
-        wall += time.time() - t0
-        wall_file.write_text(json.dumps({"seconds": wall}))
         loss, psnr, cpp = sums / max(steps, 1)
-        log(f"epoch {epoch + 1}/{cfg.epochs} loss {loss:.5f} train_psnr {psnr:.2f} dB cpp {cpp:.3f} "
-            f"time {time.time() - t0:.0f}s")
+        return f"loss {loss:.5f} train_psnr {psnr:.2f} dB cpp {cpp:.3f}"
+    loop.run(cfg.epochs, train_epoch)
     path = out / f"{cfg.variant}.weights.npz"
     model.save_npz(path)
-    summary = {"config": asdict(cfg), "wall_seconds": round(wall, 1),
+    summary = {"config": asdict(cfg), "wall_seconds": round(loop.wall_seconds, 1),
                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "weights": str(path)}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary

@@ -56,3 +56,9 @@ def test_npz_round_trip_restores_every_variable(tmp_path):
     assert all(np.array_equal(x.numpy(), y.numpy()) for x, y in zip(a.weights, b.weights))
     with pytest.raises(ValueError, match="does not hold"):
         AdaptiveRateJSCC(width=16).load_npz(tmp_path / "w.npz")
+
+
+def test_adaptive_mask_limit_keeps_the_highest_scoring_chosen_groups():
+    logits = tf.constant([[[0.0, 3.0], [0.0, -1.0], [0.0, 2.0], [0.0, 1.0]]])
+    np.testing.assert_array_equal(group_mask(logits, 1, limit=2).numpy(), [[1, 1, 0, 1, 0]])
+    np.testing.assert_array_equal(group_mask(logits, 1, limit=5).numpy(), group_mask(logits, 1).numpy())

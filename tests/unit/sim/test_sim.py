@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from linksim import metrics
-from linksim.sim import PointRuns, cliffs, derive_seed, summarize
+from linksim.sim import PointRuns, cliffs, derive_seed, paired_gaps, summarize
 
 
 def test_derive_seed_depends_on_each_part_only():
@@ -22,7 +22,7 @@ def test_summarize_against_numpy_reference(rng):
     ssim = rng.uniform(0.5, 1, (runs_, n))
     outage = rng.random((runs_, n)) < 0.2
     uses = np.full((runs_, n), 256)
-    point = summarize("c", 5.0, 0.25, PointRuns(preds, psnr, ssim, outage, uses, uses * 0 + 800, None),
+    point = summarize("c", 5.0, 0.25, PointRuns(preds[:, None], psnr, ssim, outage, uses, uses * 0 + 800, None),
                       labels, 10, 1024, True)
     per_image_acc = (preds == labels).mean(0)
     acc = per_image_acc.mean()
@@ -42,9 +42,27 @@ def test_summarize_against_numpy_reference(rng):
 def test_single_run_has_no_f1_interval(rng):
     labels = np.arange(10)
     one = np.zeros((1, 10))
-    point = summarize("c", 0.0, 0.5, PointRuns(labels[None], one + 30, one + 0.9, one > 0, one, one, None),
+    point = summarize("c", 0.0, 0.5, PointRuns(labels[None, None], one + 30, one + 0.9, one > 0, one, one, None),
                       labels, 10, 1024, True)
     assert point["f1_ci95"] is None and point["accuracy"] == 1.0
+
+
+def test_second_judge_and_paired_gaps_against_numpy_reference(rng):
+    runs_, n = 4, 50
+    labels = np.repeat(np.arange(10), 5)
+    def point_runs(p_right):
+        preds = np.where(rng.random((runs_, 2, n)) < p_right, labels[None, None], (labels + 3) % 10)
+        return PointRuns(preds, rng.normal(25, 2, (runs_, n)), rng.uniform(0.6, 1, (runs_, n)),
+                         np.zeros((runs_, n), bool), np.full((runs_, n), 256), np.zeros((runs_, n)), None)
+    a, b = point_runs(0.8), point_runs(0.6)
+    point = summarize("a", 5.0, 0.25, a, labels, 10, 1024, True, judges=("first", "second"))
+    assert point["judges"]["second"]["accuracy"] == pytest.approx((a.predictions[:, 1] == labels).mean())
+    assert point["accuracy"] == point["judges"]["first"]["accuracy"] != point["judges"]["second"]["accuracy"]
+    gaps = paired_gaps(a, b, labels, ("first", "second"))
+    d = (a.predictions[:, 1] == labels).mean(0) - (b.predictions[:, 1] == labels).mean(0)
+    assert gaps["accuracy_second"]["gap"] == pytest.approx(d.mean())
+    assert gaps["accuracy_second"]["ci95"] == pytest.approx(1.959964 * d.std(ddof=1) / np.sqrt(n), rel=1e-6)
+    assert gaps["psnr_db"]["gap"] == pytest.approx(a.psnr.mean() - b.psnr.mean())
 
 
 def test_cliffs():

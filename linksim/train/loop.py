@@ -1,0 +1,69 @@
+"""Checkpointed, resumable epoch loop shared by every trainer.
+
+A run folder holds ``config.json`` (the training options), ``ckpt/`` (the
+last two checkpoints of the tracked objects and the epoch counter) and
+``wall.json`` (training seconds summed over sessions). Running the same
+command again resumes after the last finished epoch; running it with other
+options in the same folder is refused, so a resumed model is never trained
+under two configurations.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import tensorflow as tf
+
+from ..errors import ConfigError
+
+
+class EpochLoop:
+    """Run ``train_epoch(epoch) -> message`` for the epochs not yet done, checkpointing after each.
+
+    Args:
+        out_dir: run folder (created if missing).
+        config: frozen dataclass of the training options; stored in
+            ``config.json`` and compared on resume.
+        log: callable taking one line of text.
+        **trackables: objects to checkpoint (e.g. ``model=``, ``optimizer=``).
+    """
+
+    def __init__(self, out_dir, config, log=print, **trackables):
+        self.out = Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.log = log
+        self._check_config(asdict(config))
+        self.epoch = tf.Variable(0, dtype=tf.int64)
+        checkpoint = tf.train.Checkpoint(epoch=self.epoch, **trackables)
+        self.manager = tf.train.CheckpointManager(checkpoint, self.out / "ckpt", max_to_keep=2)
+        if self.manager.latest_checkpoint:
+            checkpoint.restore(self.manager.latest_checkpoint)
+            log(f"resumed from {self.manager.latest_checkpoint} at epoch {int(self.epoch)}")
+        wall_file = self.out / "wall.json"
+        self.wall_seconds = json.loads(wall_file.read_text())["seconds"] if wall_file.exists() else 0.0
+
+    def _check_config(self, options: dict):
+        path = self.out / "config.json"
+        if path.exists():
+            stored = json.loads(path.read_text())
+            changed = sorted(k for k in set(stored) | set(options) if stored.get(k) != options.get(k))
+            if changed:
+                diffs = ", ".join(f"{k}: {stored.get(k)!r} -> {options.get(k)!r}" for k in changed)
+                raise ConfigError(f"{self.out} holds a run with other options ({diffs}); "
+                                  "resume with the same options or use a new --out folder")
+        else:
+            path.write_text(json.dumps(options, indent=2))
+
+    def run(self, epochs: int, train_epoch):
+        """Train epochs ``[done, epochs)``; logs ``epoch i/n <message> time <s>s`` after each."""
+        for epoch in range(int(self.epoch), epochs):
+            start = time.time()
+            message = train_epoch(epoch)
+            self.epoch.assign(epoch + 1)
+            self.manager.save()
+            seconds = time.time() - start
+            self.wall_seconds += seconds
+            (self.out / "wall.json").write_text(json.dumps({"seconds": self.wall_seconds}))
+            self.log(f"epoch {epoch + 1}/{epochs} {message} time {seconds:.0f}s")

@@ -1,0 +1,44 @@
+"""EpochLoop: resumes after the last finished epoch and refuses a changed configuration."""
+import json
+from dataclasses import dataclass
+
+import pytest
+import tensorflow as tf
+
+from linksim.errors import ConfigError
+from linksim.train.loop import EpochLoop
+
+
+@dataclass(frozen=True)
+class Options:
+    epochs: int = 3
+    lr: float = 0.1
+
+
+def test_resume_runs_only_the_missing_epochs_and_restores_state(tmp_path):
+    counter = tf.Variable(0.0)
+    loop = EpochLoop(tmp_path, Options(), log=lambda m: None, counter=counter)
+    seen = []
+
+    def stop_after_two(epoch):
+        seen.append(epoch)
+        counter.assign_add(1.0)
+        if epoch == 2:
+            raise KeyboardInterrupt
+        return ""
+    with pytest.raises(KeyboardInterrupt):
+        loop.run(3, stop_after_two)
+    counter.assign(-100.0)                          # state a fresh process would not have
+    lines = []
+    resumed = EpochLoop(tmp_path, Options(), log=lines.append, counter=counter)
+    assert float(counter) == 2.0 and int(resumed.epoch) == 2
+    resumed.run(3, lambda epoch: seen.append(epoch) or "ok")
+    assert seen == [0, 1, 2, 2]
+    assert lines[0].endswith("at epoch 2") and lines[-1].startswith("epoch 3/3 ok time")
+    assert json.loads((tmp_path / "wall.json").read_text())["seconds"] == pytest.approx(resumed.wall_seconds)
+
+
+def test_changed_options_in_the_same_folder_are_refused(tmp_path):
+    EpochLoop(tmp_path, Options(), log=lambda m: None)
+    with pytest.raises(ConfigError, match=r"lr: 0.1 -> 0.2"):
+        EpochLoop(tmp_path, Options(lr=0.2), log=lambda m: None)
