@@ -31,9 +31,11 @@ def _run(args) -> int:
     from . import zoo
     from .data import load_split
     from .plots import image_grids, sweep_figures
+    from .report import write_report
     from .results import format_comparisons, format_table, provenance, write_results
     from .config import to_plain
     from .sim import build_codecs, cliffs, run_scenario
+    from .store import PointStore
     scenario = _scenario_from_args(args)
     codecs = build_codecs(scenario)
     dataset = load_split(scenario.data, "test")
@@ -41,8 +43,12 @@ def _run(args) -> int:
         dataset = dataset.take_per_class(scenario.images)
     judges = {name: zoo.load_classifier(name) for name in scenario.judge_names}
     out = Path(args.out or Path("runs") / scenario.name)
+    store = PointStore(out)
+    if not args.resume:
+        store.clear()
+    progress = _log if sys.stderr.isatty() and not args.quiet else (lambda line: None)
     t0 = time.time()
-    result = run_scenario(scenario, dataset, judges, progress=_log, codecs=codecs)
+    result = run_scenario(scenario, dataset, judges, progress=progress, codecs=codecs, store=store)
     from .codecs.separate import cache_stats
     weights = [*judges, *(c.weights for c in scenario.codecs if hasattr(c, "weights"))]
     doc = {"scenario": to_plain(scenario),
@@ -53,14 +59,15 @@ def _run(args) -> int:
            "points": result.points, "reference": result.reference, "cliff": cliffs(result.points),
            "comparisons": result.comparisons}
     write_results(out, doc)
-    sweep_figures(result.points, out)
-    image_grids(result.originals, result.examples, out, dataset.classes)
+    figures = sweep_figures(result.points, out)
+    figures += image_grids(result.originals, result.examples, out, dataset.classes)
     if scenario.importance is not None:
-        _importance_figure(scenario.importance, result.originals, out)
+        figures.append(_importance_figure(scenario.importance, result.originals, out))
+    write_report(out, doc, _scenario_text(args.scenario, doc["scenario"]), figures)
     print(format_table(result.points, result.reference))
     if result.comparisons:
         print(format_comparisons(result.comparisons))
-    print(f"results: {out}/results.json, results.csv, figures ({time.time() - t0:.1f} s)")
+    print(f"results: {out}/results.json, results.csv, report.html, figures ({time.time() - t0:.1f} s)")
     return 0
 
 
@@ -71,8 +78,14 @@ def _importance_figure(node, originals, out):
     images, _, labels = originals
     params = to_plain(node)
     title = ", ".join(f"{k} {v}" for k, v in params.items() if k != "batch_size")
-    importance_figure(images, IMPORTANCE_MAPS.build(node)(images, labels), title,
-                      out / f"importance_{params['type']}.png")
+    return importance_figure(images, IMPORTANCE_MAPS.build(node)(images, labels), title,
+                             out / f"importance_{params['type']}.png")
+
+
+def _scenario_text(path, resolved: dict) -> str:
+    import yaml
+    return (Path(path).read_text() + "\n# as run, with defaults and command-line options:\n"
+            + yaml.safe_dump(resolved, sort_keys=False))
 
 
 def _validate(args) -> int:
@@ -137,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a scenario: every codec at every (SNR, CPP), R runs")
     _add_scenario_args(r)
     r.add_argument("--out", help="output folder (default runs/<scenario name>)")
+    r.add_argument("--resume", action="store_true",
+                   help="reuse the points an interrupted run of the same scenario left in --out")
+    r.add_argument("--quiet", action="store_true", help="no progress lines (also off when stderr is not a terminal)")
     r.set_defaults(func=_run)
     v = sub.add_parser("validate", help="check a scenario file without running it")
     _add_scenario_args(v)

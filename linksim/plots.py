@@ -76,12 +76,12 @@ def _grid(rows, classes, labels, title, path):
     plt.close(fig)
 
 
-def image_grids(originals: tuple, examples: dict, out_dir, classes, max_rows: int = 12) -> list:
+def image_grids(originals: tuple, examples: dict, out_dir, classes, max_rows: int = 12, max_points: int = 8) -> list:
     """Received example images with the primary judge's label under each (paper Fig. 10).
 
     ``images_<codec>.png``: originals on top, a row per (SNR, CPP) below;
-    ``images_<snr>dB_cpp<cpp>.png`` (when several codecs ran): the original,
-    then one row per codec at that point.
+    ``images_<snr>dB_cpp<cpp>.png`` (when several codecs ran, for at most
+    ``max_points`` grid points): the original, then one row per codec at that point.
 
     Args:
         originals: ``(images [E, H, W, 3], predictions [E], labels [E])``
@@ -99,7 +99,7 @@ def image_grids(originals: tuple, examples: dict, out_dir, classes, max_rows: in
         _grid(rows, classes, labels, codec, written[-1])
     points = list(dict.fromkeys((s, c) for _, s, c in examples))
     if len({k[0] for k in examples}) > 1:
-        for snr, cpp in points:
+        for snr, cpp in points[:max_points]:
             rows = first + [(name, *v) for (name, s, c), v in examples.items() if (s, c) == (snr, cpp)]
             written.append(out / f"images_{snr:g}dB_cpp{cpp:g}.png")
             _grid(rows, classes, labels, f"SNR {snr:g} dB, CPP {cpp:g} (label: primary judge)", written[-1])

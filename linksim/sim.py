@@ -194,14 +194,20 @@ class ScenarioResult:
     comparisons: list
 
 
-def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=print, codecs=None) -> ScenarioResult:
+def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=print, codecs=None,
+                 store=None) -> ScenarioResult:
     """Run every (codec, SNR, CPP) of ``scenario`` on ``dataset``.
 
     Args:
         judges: ``{name: classifier}``, the primary judge first.
+        progress: callable taking one line per finished point (with an ETA).
         codecs: those of :func:`build_codecs` (built here when None).
+        store: optional :class:`~linksim.store.PointStore`: points found there
+            are reused, every computed point is saved there as it finishes.
     """
     from .channels import AWGNChannel
+    from .config import to_plain
+    from .store import images_digest, point_key
     images, labels = dataset.images, dataset.labels
     n_classes, pixels = len(dataset.classes), images.shape[1] * images.shape[2]
     names = tuple(judges)
@@ -216,25 +222,53 @@ def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=pr
     points, examples, kept = [], {}, {}
     compared = {label for pair in scenario.compare_pairs for label in pair}
     codecs = codecs or build_codecs(scenario)
+    configs = dict(zip(codec_labels(scenario.codecs), (to_plain(c) for c in scenario.codecs)))
+    digest = images_digest(images, labels) if store is not None else None
     grid = [(label, s, p) for label in codecs for s in scenario.snr_db for p in scenario.cpp]
+    eta = _Eta(len(grid))
     for k, (label, snr, cpp) in enumerate(grid, 1):
-        t0 = time.time()
         codec = codecs[label]
-        runs = run_point(codec, label, images, snr, cpp, scenario.runs, scenario.seed, evaluator, channel)
+        key = point_key(label, configs.get(label), snr, cpp, scenario.runs, scenario.seed, names, digest)
+        stored = store.get(key) if store is not None else None
+        if stored is None:
+            t0 = time.time()
+            runs = run_point(codec, label, images, snr, cpp, scenario.runs, scenario.seed, evaluator, channel)
+            seconds = time.time() - t0
+            if store is not None:
+                store.put(key, runs, seconds)
+        else:
+            runs, seconds = stored
         point = summarize(label, snr, cpp, runs, labels, n_classes, pixels, codec.uses_channel, names)
-        point["seconds"] = round(time.time() - t0, 2)
+        point["seconds"] = round(seconds, 2)
         points.append(point)
         examples[label, snr, cpp] = (runs.example_images, runs.example_predictions)
         if label in compared:
             kept[label, snr, cpp] = runs
         progress(f"[{k}/{len(grid)}] {label:<14} snr {snr:g} dB cpp {cpp:g}: acc {point['accuracy']:.3f} "
-                 f"psnr {point['psnr_db']:.2f} dB outage {point['outage_rate']:.2f} ({point['seconds']:.1f} s)")
+                 f"psnr {point['psnr_db']:.2f} dB outage {point['outage_rate']:.2f} "
+                 + ("(stored)" if stored is not None else f"({seconds:.1f} s)") + eta.step(stored is None))
     comparisons = [{"a": a, "b": b, "snr_db": snr, "cpp_target": cpp,
                     **paired_gaps(kept[a, snr, cpp], kept[b, snr, cpp], labels, names)}
                    for a, b in scenario.compare_pairs for snr in scenario.snr_db for cpp in scenario.cpp]
     shown = example_indices(len(images))
     return ScenarioResult(points, reference, examples, (images[shown], clean[0][shown], labels[shown]),
                           comparisons)
+
+
+class _Eta:
+    """Remaining-time estimate from the mean wall time of the points computed so far."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.computed, self.start = total, 0, 0, time.time()
+
+    def step(self, computed: bool) -> str:
+        self.done += 1
+        self.computed += computed
+        left = self.total - self.done
+        if not left or not self.computed:
+            return ""
+        seconds = (time.time() - self.start) / self.computed * left
+        return f", ETA {int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
 def cliffs(points: list) -> list:

@@ -40,6 +40,7 @@ def test_outputs_and_fields(run_twice):
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert len(rows) == 4 and rows[1]["codec"] == "bpg_ldpc"
     assert (out / "images_bpg_capacity.png").stat().st_size > 1000
+    assert (out / "images_5dB_cpp0.25.png").is_file() and (out / "report.html").stat().st_size > 10000
 
 
 def test_same_seed_same_numbers(run_twice):

@@ -36,6 +36,22 @@ def test_gradient_maps_against_closed_form(rng):
         true_class(images)
 
 
+def test_sp_weights_match_finite_differences_on_a_tiny_nonlinear_model(rng):
+    tf.keras.utils.set_random_seed(5)
+    inp = tf.keras.Input((4, 4, 3))
+    hidden = tf.keras.layers.Conv2D(4, 3, padding="same", activation="tanh")(inp / 255.0)
+    model = tf.keras.Model(inp, tf.keras.layers.Dense(3)(tf.keras.layers.Flatten()(hidden)))
+    image = rng.integers(0, 256, (1, 4, 4, 3)).astype(np.float32)
+    got = SPGradientMap(SPGradientConfig(), model=model)(image)
+
+    eps = 0.5                                             # pixel units; central differences
+    steps = np.eye(48, dtype=np.float32).reshape(48, 4, 4, 3) * eps
+    plus, minus = model(image + steps).numpy(), model(image - steps).numpy()     # [48, 3]
+    fd = np.abs((plus - minus) / (2 * eps)).mean(axis=1).reshape(1, 4, 4, 3)
+    assert np.all(got > 0)
+    np.testing.assert_allclose(got, l2_normalise(fd), rtol=2e-2, atol=1e-3)
+
+
 def test_registry_builds_from_a_node():
     config = IMPORTANCE_MAPS.parse({"type": "sp_gradient", "mode": "true_class_logit"}, "map")
     assert config == SPGradientConfig(mode="true_class_logit")

@@ -62,3 +62,14 @@ def test_adaptive_mask_limit_keeps_the_highest_scoring_chosen_groups():
     logits = tf.constant([[[0.0, 3.0], [0.0, -1.0], [0.0, 2.0], [0.0, 1.0]]])
     np.testing.assert_array_equal(group_mask(logits, 1, limit=2).numpy(), [[1, 1, 0, 1, 0]])
     np.testing.assert_array_equal(group_mask(logits, 1, limit=5).numpy(), group_mask(logits, 1).numpy())
+
+
+def test_policy_mask_is_hard_and_deterministic_at_test_time(rng):
+    from linksim.models.jscc import AdaptiveRateJSCC
+    tf.keras.utils.set_random_seed(0)
+    model = AdaptiveRateJSCC(width=8)
+    images = tf.constant(rng.integers(0, 256, (5, 32, 32, 3)).astype(np.float32))
+    snr = tf.constant([0.0, 5.0, 10.0, 15.0, 20.0])
+    (s1, m1), (s2, m2) = model.encode(images, snr), model.encode(images, snr)
+    assert set(np.unique(m1.numpy())) <= {0.0, 1.0} and np.array_equal(m1.numpy(), m2.numpy())
+    np.testing.assert_array_equal(s1.numpy(), s2.numpy())

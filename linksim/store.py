@@ -1,0 +1,74 @@
+"""Per-point results of a sweep on disk, written atomically, so an interrupted run can resume.
+
+Every finished grid point is one ``points/<key>.npz`` in the run folder,
+holding the point's per-run, per-image outcomes (:class:`~linksim.sim.PointRuns`).
+The key hashes everything the outcome depends on: the codec's label and
+configuration, SNR, CPP, runs, seed, the judges and the images themselves;
+so a resumed run reuses only points that an uninterrupted run would have
+computed identically (the noise of each run derives from those alone), and a
+changed scenario recomputes what changed. A file appears under its final name
+only once completely written (write to a temporary name, then rename), so a
+run killed at any moment leaves either a whole point or none.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+_ARRAYS = ("predictions", "psnr", "ssim", "outage", "channel_uses", "source_bits", "example_images",
+           "example_predictions")
+
+
+def point_key(codec_label: str, codec_config: dict, snr_db: float, cpp: float, runs: int, seed: int,
+              judges: tuple, images_digest: str) -> str:
+    """Hex key of one grid point's outcome."""
+    text = json.dumps([codec_label, codec_config, float(snr_db), float(cpp), runs, seed, list(judges),
+                       images_digest], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def images_digest(images: np.ndarray, labels: np.ndarray) -> str:
+    """Digest of a dataset's pixels and labels."""
+    h = hashlib.sha256(images.tobytes())
+    h.update(np.asarray(labels, np.int64).tobytes())
+    return h.hexdigest()
+
+
+class PointStore:
+    """Finished points of one run folder.
+
+    Args:
+        folder: the run's output folder; points go to ``folder/points``.
+    """
+
+    def __init__(self, folder):
+        self.folder = Path(folder) / "points"
+
+    def clear(self) -> None:
+        """Forget every stored point (a fresh, non-resumed run)."""
+        if self.folder.is_dir():
+            for path in self.folder.glob("*.npz"):
+                path.unlink()
+
+    def get(self, key: str):
+        """``(PointRuns, seconds it took)`` stored under ``key``, or None."""
+        from .sim import PointRuns
+        path = self.folder / f"{key}.npz"
+        if not path.is_file():
+            return None
+        with np.load(path, allow_pickle=False) as z:
+            return PointRuns(**{name: z[name] for name in _ARRAYS}), float(z["seconds"])
+
+    def put(self, key: str, runs, seconds: float) -> None:
+        """Store ``runs`` (a :class:`~linksim.sim.PointRuns`) and its compute time under ``key``, atomically."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / f".{key}.{os.getpid()}.tmp.npz"
+        np.savez_compressed(tmp, seconds=seconds, **{name: np.asarray(getattr(runs, name)) for name in _ARRAYS})
+        os.replace(tmp, self.folder / f"{key}.npz")
+
+    def __len__(self):
+        return len(list(self.folder.glob("*.npz"))) if self.folder.is_dir() else 0
