@@ -30,7 +30,7 @@ def _scenario_from_args(args):
 def _run(args) -> int:
     from . import zoo
     from .data import load_split
-    from .plots import image_grids, sweep_figures
+    from .plots import cliff_figure, image_grids, sweep_figures
     from .report import write_report
     from .results import format_comparisons, format_table, provenance, write_results
     from .config import to_plain
@@ -56,10 +56,12 @@ def _run(args) -> int:
                                     {name: zoo.entry(name)["sha256"] for name in weights},
                                     {"wall_seconds": round(time.time() - t0, 2),
                                      "encoding_cache": cache_stats()}),
-           "points": result.points, "reference": result.reference, "cliff": cliffs(result.points),
+           "points": result.points, "reference": result.reference, "cliff": cliffs(result.points, [k for k, c in codecs.items() if c.digital]),
            "comparisons": result.comparisons}
     write_results(out, doc)
     figures = sweep_figures(result.points, out)
+    if len(scenario.snr_db) > 1 and doc["cliff"]:
+        figures.append(cliff_figure(doc["cliff"], out / "cliff.png"))
     figures += image_grids(result.originals, result.examples, out, dataset.classes)
     if scenario.importance is not None:
         figures.append(_importance_figure(scenario.importance, result.originals, out))

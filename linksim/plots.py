@@ -9,51 +9,86 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend first)
 import numpy as np  # noqa: E402
 
-METRICS = (("accuracy", "accuracy_ci95", "accuracy"), ("psnr_db", "psnr_ci95", "PSNR (dB)"),
-           ("ssim", "ssim_ci95", "SSIM"), ("outage_rate", None, "outage rate"))
+METRICS = (("accuracy", "accuracy_ci95", "accuracy"), ("f1_macro", "f1_ci95", "macro-F1"),
+           ("psnr_db", "psnr_ci95", "PSNR (dB)"), ("ssim", "ssim_ci95", "SSIM"),
+           ("outage_rate", "outage_ci95", "outage rate"))
 
 
-def _sweep_figure(points, x_key, group_key, x_label, path):
-    """Colour = codec, line style = the other grid axis; identity's capped PSNR is left out."""
+def _sweep_figure(points, x_key, x_label, title, path):
+    """Every codec on one axis per metric: mean line, 95% band, 'x' where at least half the images are in outage.
+
+    Identity's capped PSNR/SSIM are left out.
+    """
     codecs = list(dict.fromkeys(p["codec"] for p in points))
-    groups = sorted({p[group_key] for p in points})
-    colours = {c: plt.cm.tab10(i % 10) for i, c in enumerate(codecs)}
-    styles = {g: ("-", "--", ":", "-.", (0, (5, 1)), (0, (1, 3)))[i % 6] for i, g in enumerate(groups)}
-    unit = "dB" if group_key == "snr_db" else "CPP"
-    fig, axes = plt.subplots(1, len(METRICS), figsize=(4.0 * len(METRICS) + 2.2, 3.4))
-    for ax, (key, ci, title) in zip(axes, METRICS):
-        for codec in codecs:
+    metrics = [m for m in METRICS if any(p[m[0]] is not None and np.isfinite(p[m[0]]) for p in points)]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics) + 1.8, 3.1), squeeze=False)
+    axes = axes[0]
+    for ax, (key, ci, name) in zip(axes, metrics):
+        for i, codec in enumerate(codecs):
             if codec == "identity" and key in ("psnr_db", "ssim"):
                 continue
-            for g in groups:
-                pts = sorted((p for p in points if p["codec"] == codec and p[group_key] == g),
-                             key=lambda p: p[x_key])
-                if len(pts) < 2:
-                    continue
-                y = np.array([np.nan if p[key] is None else p[key] for p in pts], dtype=float)
-                err = None if ci is None else np.array([p[ci] or 0.0 for p in pts], dtype=float)
-                ax.errorbar([p[x_key] for p in pts], y, yerr=err, color=colours[codec], ls=styles[g],
-                            marker="o", ms=2.5, capsize=2, lw=1.2, label=f"{codec}, {g:g} {unit}")
+            pts = sorted((p for p in points if p["codec"] == codec), key=lambda p: p[x_key])
+            x = np.array([p[x_key] for p in pts], dtype=float)
+            y = np.array([np.nan if p[key] is None else p[key] for p in pts], dtype=float)
+            half = np.array([p[ci] or 0.0 for p in pts], dtype=float)
+            low = np.array([p.get(f"{key}_ci95_low", y0 - h) for p, y0, h in zip(pts, y, half)], dtype=float)
+            high = np.array([p.get(f"{key}_ci95_high", y0 + h) for p, y0, h in zip(pts, y, half)], dtype=float)
+            if key in ("accuracy", "outage_rate", "f1_macro"):
+                low, high = np.clip(low, 0, 1), np.clip(high, 0, 1)
+            colour = plt.cm.tab10(i % 10)
+            ax.plot(x, y, color=colour, lw=1.3, label=codec)
+            ax.fill_between(x, low, high, color=colour, alpha=0.18, lw=0)
+            down = np.array([p["outage_rate"] >= 0.5 for p in pts])
+            ax.scatter(x[~down], y[~down], color=colour, s=10, marker="o")
+            ax.scatter(x[down], y[down], color=colour, s=26, marker="x")
         ax.set_xlabel(x_label)
-        ax.set_title(title)
+        ax.set_title(name, fontsize=9)
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="center right", fontsize=6.5, frameon=False)
-    fig.tight_layout(rect=(0, 0, 1 - 2.0 / fig.get_figwidth(), 1))
+    fig.legend(handles, labels, loc="center right", fontsize=7, frameon=False)
+    fig.suptitle(title + "   (x: outage >= 0.5; bands: 95% intervals)", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1 - 1.6 / fig.get_figwidth(), 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
 def sweep_figures(points: list, out_dir) -> list:
-    """``metrics_vs_snr.png`` / ``metrics_vs_cpp.png`` where more than one value was run."""
+    """The SP-JSCC paper's Fig. 6-9 layout: ``metrics_vs_snr_cpp<c>.png`` per CPP (if several SNRs)
+    and ``metrics_vs_cpp_<s>dB.png`` per SNR (if several CPPs)."""
     out, written = Path(out_dir), []
-    if len({p["snr_db"] for p in points}) > 1:
-        _sweep_figure(points, "snr_db", "cpp_target", "SNR Es/N0 (dB)", out / "metrics_vs_snr.png")
-        written.append(out / "metrics_vs_snr.png")
-    if len({p["cpp_target"] for p in points}) > 1:
-        _sweep_figure(points, "cpp_target", "snr_db", "channel uses per pixel", out / "metrics_vs_cpp.png")
-        written.append(out / "metrics_vs_cpp.png")
+    snrs = list(dict.fromkeys(p["snr_db"] for p in points))
+    cpps = list(dict.fromkeys(p["cpp_target"] for p in points))
+    if len(snrs) > 1:
+        for cpp in cpps:
+            written.append(out / f"metrics_vs_snr_cpp{cpp:g}.png")
+            _sweep_figure([p for p in points if p["cpp_target"] == cpp], "snr_db", "SNR Es/N0 (dB)",
+                          f"CPP {cpp:g}", written[-1])
+    if len(cpps) > 1:
+        for snr in snrs:
+            written.append(out / f"metrics_vs_cpp_{snr:g}dB.png")
+            _sweep_figure([p for p in points if p["snr_db"] == snr], "cpp_target", "channel uses per pixel",
+                          f"SNR {snr:g} dB", written[-1])
     return written
+
+
+def cliff_figure(cliff: list, path) -> Path:
+    """Smallest CPP at which each digital codec delivers half the images, vs SNR (missing: never, in the grid)."""
+    fig, ax = plt.subplots(figsize=(4.6, 3.2))
+    codecs = list(dict.fromkeys(c["codec"] for c in cliff))
+    for i, codec in enumerate(codecs):
+        rows = [c for c in cliff if c["codec"] == codec]
+        ax.plot([c["snr_db"] for c in rows],
+                [np.nan if c["min_cpp_half_delivered"] is None else c["min_cpp_half_delivered"] for c in rows],
+                marker="o", color=plt.cm.tab10(i % 10), label=codec)
+    ax.set_xlabel("SNR Es/N0 (dB)")
+    ax.set_ylabel("smallest CPP delivering half")
+    ax.set_title("digital cliff", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
 
 
 def _image_row(axes, images, predictions, labels, classes):

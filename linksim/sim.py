@@ -125,6 +125,7 @@ def summarize(codec: str, snr_db: float, cpp: float, runs: PointRuns, labels: np
         "psnr_db": float(psnr_img.mean()), "psnr_ci95": metrics.normal_halfwidth(psnr_img),
         "ssim": float(ssim_img.mean()), "ssim_ci95": metrics.normal_halfwidth(ssim_img),
         "outage_rate": outage, "outage_ci95": (out_high - out_low) / 2,
+        "outage_rate_ci95_low": out_low, "outage_rate_ci95_high": out_high,
         "n_images": int(n_images), "runs": int(n_runs), "judges": by_judge,
     }
 
@@ -271,10 +272,10 @@ class _Eta:
         return f", ETA {int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
-def cliffs(points: list) -> list:
-    """Per codec and SNR, the smallest CPP at which at least half the images arrive."""
+def cliffs(points: list, codecs=None) -> list:
+    """Per codec (of ``codecs``, default all) and SNR, the smallest CPP at which at least half the images arrive."""
     out = []
-    for codec in dict.fromkeys(p["codec"] for p in points):
+    for codec in codecs if codecs is not None else dict.fromkeys(p["codec"] for p in points):
         for snr in dict.fromkeys(p["snr_db"] for p in points if p["codec"] == codec):
             ok = sorted(p["cpp_target"] for p in points if p["codec"] == codec and p["snr_db"] == snr
                         and p["outage_rate"] <= 0.5)

@@ -64,6 +64,9 @@ class Codec(abc.ABC):
     #: False for codecs whose output does not depend on channel noise
     #: (identity, capacity bound): one run is computed and reused.
     uses_channel: bool = True
+    #: True for digital links, whose images either arrive or are lost (outage):
+    #: their "cliff" (smallest CPP delivering half the images) is reported.
+    digital: bool = False
 
     @abc.abstractmethod
     def transmit(self, images: np.ndarray, snr_db: float, cpp: float) -> Transmission:

@@ -145,6 +145,7 @@ class _Group:
 
 class _DigitalLink(Codec):
     """Shared transmit/receive of the BPG-over-bit-pipe codecs."""
+    digital = True
 
     def __init__(self, config):
         self.config = config
