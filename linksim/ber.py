@@ -19,11 +19,15 @@ import hashlib
 import json
 import math
 import time
+import typing
+from dataclasses import dataclass
 from pathlib import Path
 
+from .config import bounded
 from .errors import ConfigError
 
-__all__ = ["simulate", "sweep", "plot", "add_parser", "run", "default_batch_blocks"]
+__all__ = ["simulate", "sweep", "plot", "plot_curves", "add_parser", "run", "default_batch_blocks",
+           "BerCurve", "BerScenario"]
 
 MODULATION_NAMES = ("bpsk", "qpsk", "qam16", "qam64")
 # Work of one compiled call, in codeword bits x BP iterations: about 0.1-0.5 s
@@ -40,6 +44,42 @@ def default_batch_blocks(code, iterations: int) -> int:
 def _point_seed(seed: int, snr_db: float) -> int:
     digest = hashlib.sha256(f"linksim-ber|{int(seed)}|{float(snr_db)!r}".encode()).hexdigest()
     return int(digest[:15], 16)
+
+
+@dataclass(frozen=True)
+class BerCurve:
+    """One curve of a BER scenario.
+
+    Attributes:
+        modulation: ``bpsk``, ``qpsk``, ``qam16`` or ``qam64``.
+        code: ``none`` or a :func:`~linksim.phy.ldpc.make_code` name.
+        snr_db: Es/N0 points of this curve (default: the scenario's).
+    """
+    modulation: str = bounded("qam16", choices=MODULATION_NAMES)
+    code: str = "none"
+    snr_db: typing.Optional[typing.Tuple[float, ...]] = bounded(None, lo=-30.0, hi=60.0)
+
+    @property
+    def label(self) -> str:
+        return f"{self.modulation}_{self.code}"
+
+
+@dataclass(frozen=True)
+class BerScenario:
+    """A set of BER/BLER curves run by ``linksim ber SCENARIO --out DIR``.
+
+    Attributes:
+        curves: the (modulation, code) curves.
+        snr_db: default Es/N0 points, dB.
+        iterations, target_block_errors, max_bits, seed: as in :func:`simulate`.
+    """
+    curves: typing.Tuple[BerCurve, ...]
+    name: str = "ber"
+    snr_db: typing.Tuple[float, ...] = bounded((0.0,), lo=-30.0, hi=60.0)
+    iterations: int = bounded(20, lo=1, hi=1000)
+    target_block_errors: int = bounded(100, lo=1)
+    max_bits: int = bounded(10 ** 7, lo=1)
+    seed: int = bounded(0, lo=0, hi=2 ** 31 - 1)
 
 
 @functools.lru_cache(maxsize=None)
@@ -180,6 +220,40 @@ def plot(doc: dict, path_png) -> None:
     plt.close(fig)
 
 
+def plot_curves(docs: list, path_png) -> None:
+    """Every curve of a BER scenario on one semi-log axis: BER solid, BLER dashed (coded curves),
+    and the closed-form slicer BER of each uncoded modulation dotted black."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from .phy.theory import uncoded_ber
+
+    fig, ax = plt.subplots(figsize=(7, 4.6))
+    for i, doc in enumerate(docs):
+        colour = plt.cm.tab10(i % 10)
+        label = f"{doc['modulation']} {doc['code']}"
+        for key, style, name in (("ber", "o-", "BER"), ("bler", "s--", "BLER")):
+            if key == "bler" and doc["code"] == "none":
+                continue
+            measured = [(p["snr_db"], p[key]) for p in doc["points"] if p[key] > 0]
+            if measured:
+                ax.semilogy(*zip(*measured), style, color=colour, ms=3, lw=1.2, label=f"{label} {name}")
+        if doc["code"] == "none":
+            snrs = [p["snr_db"] for p in doc["points"]]
+            grid = np.linspace(min(snrs), max(snrs), 200)
+            ax.semilogy(grid, uncoded_ber(doc["modulation"], grid), ":", color="black", lw=1,
+                        label=f"{doc['modulation']} closed form")
+    ax.set_xlabel("Es/N0 (dB)")
+    ax.set_ylabel("error rate")
+    ax.set_ylim(bottom=1e-6)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=6.5, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path_png, dpi=120)
+    plt.close(fig)
+
+
 def _snr_value(text: str):
     """argparse type: a float, kept as int when integral so JSON echoes ``6`` as ``6``."""
     try:
@@ -205,42 +279,80 @@ def _count(text: str) -> int:
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the ``ber`` subcommand on an argparse subparsers object."""
     p = subparsers.add_parser("ber", help="BER/BLER Monte Carlo sweep of a modulation and code over AWGN",
-                              description="BER/BLER vs Es/N0 of one modulation and channel code over AWGN; "
-                                          "writes OUT/ber.json and OUT/ber.png.")
-    p.add_argument("--modulation", required=True, choices=MODULATION_NAMES)
-    p.add_argument("--code", required=True,
-                   help="none | ldpc-80211n-{648,1296,1944}-r{12,23,34,56} | ldpc-5g-N-r{12,23,34,56}")
-    p.add_argument("--snr-db", required=True, nargs="+", type=_snr_value, metavar="S",
-                   help="Es/N0 points in dB")
+                              description="BER/BLER vs Es/N0 over AWGN: of one modulation and channel code "
+                                          "(writes OUT/ber.json and OUT/ber.png), or of every curve of a "
+                                          "BER scenario file (writes OUT/<curve>/ber.json and OUT/ber.png).")
+    p.add_argument("scenario", nargs="?", help="BER scenario YAML (curves of modulation x code)")
+    p.add_argument("--modulation", choices=MODULATION_NAMES)
+    p.add_argument("--code", help="none | ldpc-80211n-{648,1296,1944}-r{12,23,34,56} | ldpc-5g-N-r{12,23,34,56}")
+    p.add_argument("--snr-db", nargs="+", type=_snr_value, metavar="S", help="Es/N0 points in dB")
     p.add_argument("--iterations", type=_count, default=20, help="BP iterations (default 20)")
     p.add_argument("--target-block-errors", type=_count, default=100,
                    help="stop a point at this many block errors (default 100)")
     p.add_argument("--max-bits", type=_count, default=10 ** 7,
                    help="or at this many information bits (default 1e7)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, help="output folder (ber.json, ber.png)")
+    p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=run)
     return p
 
 
-def run(args) -> int:
-    """Run a ``ber`` command: sweep, write ``OUT/ber.json`` and ``OUT/ber.png``, print a table."""
-    out = Path(args.out)
-    t0 = time.time()
+def _print_header():
     print(f"{'Es/N0 dB':>9} {'BER':>10} {'BLER':>10} {'bits':>11} {'bit err':>9} {'blocks':>8} {'blk err':>8}",
           flush=True)
 
-    def show(p):
-        print(f"{p['snr_db']:>9g} {p['ber']:>10.3e} {p['bler']:>10.3e} {p['bits']:>11d} "
-              f"{p['bit_errors']:>9d} {p['blocks']:>8d} {p['block_errors']:>8d}", flush=True)
 
-    doc = sweep(args.modulation, args.code, args.snr_db, iterations=args.iterations,
-                target_block_errors=args.target_block_errors, max_bits=args.max_bits,
-                seed=args.seed, progress=show)
-    doc.update(seed=args.seed, target_block_errors=args.target_block_errors, max_bits=args.max_bits,
+def _show(p):
+    print(f"{p['snr_db']:>9g} {p['ber']:>10.3e} {p['bler']:>10.3e} {p['bits']:>11d} "
+          f"{p['bit_errors']:>9d} {p['blocks']:>8d} {p['block_errors']:>8d}", flush=True)
+
+
+def _run_curve(modulation, code, snr_dbs, out: Path, *, iterations, target_block_errors, max_bits, seed) -> dict:
+    """Sweep one curve and write ``out/ber.json`` and ``out/ber.png``."""
+    t0 = time.time()
+    _print_header()
+    doc = sweep(modulation, code, snr_dbs, iterations=iterations, target_block_errors=target_block_errors,
+                max_bits=max_bits, seed=seed, progress=_show)
+    doc.update(seed=seed, target_block_errors=target_block_errors, max_bits=max_bits,
                wall_seconds=round(time.time() - t0, 1))
     out.mkdir(parents=True, exist_ok=True)
     (out / "ber.json").write_text(json.dumps(doc, indent=1) + "\n")
     plot(doc, out / "ber.png")
-    print(f"wrote {out / 'ber.json'} and {out / 'ber.png'} ({doc['wall_seconds']} s)", flush=True)
+    return doc
+
+
+def validate_scenario(path) -> BerScenario:
+    """Read a BER scenario file and check that every curve's code and modulation exist and fit."""
+    from .config import from_mapping, read_yaml
+    scenario = from_mapping(BerScenario, read_yaml(path))
+    for curve in scenario.curves:
+        modulation, code = _resolve(curve.modulation, curve.code, scenario.iterations)
+        if code.n % modulation.bits_per_symbol:
+            raise ConfigError(f"curve {curve.label}: n={code.n} does not fill whole {curve.modulation} symbols")
+    return scenario
+
+
+def run(args) -> int:
+    """Run a ``ber`` command: one curve from the flags, or every curve of a scenario file."""
+    out = Path(args.out)
+    if args.scenario is None:
+        missing = [f"--{k.replace('_', '-')}" for k in ("modulation", "code", "snr_db") if getattr(args, k) is None]
+        if missing:
+            raise ConfigError(f"linksim ber needs a scenario file or {', '.join(missing)}")
+        doc = _run_curve(args.modulation, args.code, args.snr_db, out, iterations=args.iterations,
+                         target_block_errors=args.target_block_errors, max_bits=args.max_bits, seed=args.seed)
+        print(f"wrote {out / 'ber.json'} and {out / 'ber.png'} ({doc['wall_seconds']} s)", flush=True)
+        return 0
+    given = [f"--{k.replace('_', '-')}" for k in ("modulation", "code", "snr_db") if getattr(args, k) is not None]
+    if given:
+        raise ConfigError(f"{', '.join(given)} cannot be combined with a scenario file; put them in the file")
+    scenario = validate_scenario(args.scenario)
+    docs = []
+    for curve in scenario.curves:
+        print(f"{curve.label}:", flush=True)
+        docs.append(_run_curve(curve.modulation, curve.code, curve.snr_db or scenario.snr_db, out / curve.label,
+                               iterations=scenario.iterations, target_block_errors=scenario.target_block_errors,
+                               max_bits=scenario.max_bits, seed=scenario.seed))
+    plot_curves(docs, out / "ber.png")
+    print(f"wrote {len(docs)} curves to {out}/<curve>/ber.json and {out / 'ber.png'}", flush=True)
     return 0

@@ -91,7 +91,14 @@ def _scenario_text(path, resolved: dict) -> str:
 
 
 def _validate(args) -> int:
+    from .config import read_yaml
     from .sim import build_codecs
+    if "curves" in read_yaml(args.scenario):                   # a BER scenario (linksim ber)
+        from .ber import validate_scenario
+        scenario = validate_scenario(args.scenario)
+        points = sum(len(c.snr_db or scenario.snr_db) for c in scenario.curves)
+        print(f"{args.scenario}: ok (BER scenario: {len(scenario.curves)} curves, {points} points)")
+        return 0
     scenario = _scenario_from_args(args)
     build_codecs(scenario)
     grid = len(scenario.codecs) * len(scenario.snr_db) * len(scenario.cpp)

@@ -48,6 +48,8 @@ def _coerce(value, tp, key):
         if not isinstance(value, (list, tuple)) or not value:
             raise ConfigError(f"'{key}': expected a non-empty list of {_type_name(item_tp)}, got {value!r}")
         return tuple(_coerce(v, item_tp, f"{key}[{i}]") for i, v in enumerate(value))
+    if dataclasses.is_dataclass(tp):
+        return from_mapping(tp, value, key)
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"'{key}': expected a number, got {value!r} ({type(value).__name__})")

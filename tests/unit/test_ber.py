@@ -80,3 +80,37 @@ def test_ber_subcommand_rejects_bad_options(argv, tmp_path):
     base.update(dict(zip(argv[::2], argv[1::2])))
     with pytest.raises(SystemExit):
         _parse(["ber"] + [x for kv in base.items() for x in kv])
+
+
+def test_ber_scenario_writes_one_json_per_curve_and_one_figure(tmp_path):
+    scenario = tmp_path / "b.yaml"
+    scenario.write_text("snr_db: [1, 3]\nmax_bits: 20000\ntarget_block_errors: 5\ncurves:\n"
+                        "  - {modulation: qpsk, code: none, snr_db: [0, 4]}\n"
+                        "  - {modulation: qpsk, code: ldpc-80211n-648-r12}\n")
+    out = tmp_path / "run"
+    args = _parse(["ber", str(scenario), "--out", str(out)])
+    assert args.func(args) == 0
+    uncoded = json.loads((out / "qpsk_none" / "ber.json").read_text())
+    coded = json.loads((out / "qpsk_ldpc-80211n-648-r12" / "ber.json").read_text())
+    assert [p["snr_db"] for p in uncoded["points"]] == [0, 4] and [p["snr_db"] for p in coded["points"]] == [1, 3]
+    assert coded["code"] == "ldpc-80211n-648-r12" and (out / "ber.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("text, argv, pattern", [
+    ("curves: [{modulation: qam256}]\n", [], "qam256"),
+    ("curves: [{modulation: qpsk, bogus: 1}]\n", [], "bogus"),
+    ("curves: [{modulation: qpsk, code: ldpc-80211n-700-r12}]\n", [], "700"),
+    ("curves: [{modulation: qpsk}]\n", ["--code", "none"], "--code cannot be combined"),
+])
+def test_ber_scenario_errors_name_the_problem(tmp_path, text, argv, pattern):
+    scenario = tmp_path / "b.yaml"
+    scenario.write_text(text)
+    args = _parse(["ber", str(scenario), "--out", str(tmp_path / "o")] + argv)
+    with pytest.raises(ConfigError, match=pattern):
+        args.func(args)
+
+
+def test_ber_without_scenario_needs_the_curve_flags(tmp_path):
+    args = _parse(["ber", "--modulation", "qpsk", "--out", str(tmp_path)])
+    with pytest.raises(ConfigError, match="--code, --snr-db"):
+        args.func(args)
