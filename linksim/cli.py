@@ -34,9 +34,10 @@ def _run(args) -> int:
     from .report import write_report
     from .results import format_comparisons, format_table, provenance, write_results
     from .config import to_plain
-    from .sim import build_codecs, cliffs, run_scenario
+    from .sim import build_codecs, cliffs, configure_threads, run_scenario
     from .store import PointStore
     scenario = _scenario_from_args(args)
+    configure_threads(args.threads)
     codecs = build_codecs(scenario)
     dataset = load_split(scenario.data, "test")
     if scenario.images is not None:
@@ -48,6 +49,10 @@ def _run(args) -> int:
         store.clear()
     progress = _log if sys.stderr.isatty() and not args.quiet else (lambda line: None)
     t0 = time.time()
+    if args.workers or args.ray_address:
+        from .parallel import fill_store_on_ray
+        fill_store_on_ray(scenario, dataset, store, workers=args.workers, address=args.ray_address,
+                          threads=args.threads, progress=progress)
     result = run_scenario(scenario, dataset, judges, progress=progress, codecs=codecs, store=store)
     from .codecs.separate import cache_stats
     weights = [*judges, *(c.weights for c in scenario.codecs if hasattr(c, "weights"))]
@@ -162,6 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--resume", action="store_true",
                    help="reuse the points an interrupted run of the same scenario left in --out")
     r.add_argument("--quiet", action="store_true", help="no progress lines (also off when stderr is not a terminal)")
+    r.add_argument("--threads", type=int, default=2, choices=range(1, 257), metavar="N",
+                   help="TensorFlow threads of the run and of each worker (default 2); numbers are "
+                        "reproducible for a given count")
+    r.add_argument("--workers", type=int, choices=range(1, 1025), metavar="N",
+                   help="run the grid points on N Ray workers of a local cluster (needs linksim[ray])")
+    r.add_argument("--ray-address", metavar="ADDR", help="run the grid points on this Ray cluster ('auto' = "
+                                                        "the one `ray start` launched here)")
     r.set_defaults(func=_run)
     v = sub.add_parser("validate", help="check a scenario file without running it")
     _add_scenario_args(v)

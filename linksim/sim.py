@@ -195,6 +195,41 @@ class ScenarioResult:
     comparisons: list
 
 
+def configure_threads(threads: int) -> None:
+    """Fix TensorFlow's intra- and inter-op thread counts before its runtime starts.
+
+    Float reductions split across threads sum in a thread-count-dependent
+    order, so numbers are reproducible for a given count: the driver and
+    every parallel worker use the same one (``--threads``).
+
+    Raises:
+        ConfigError: TensorFlow already runs with other thread counts.
+    """
+    import tensorflow as tf
+    from .errors import ConfigError
+    threading = tf.config.threading
+    if (threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads()) == \
+            (threads, threads):
+        return
+    try:
+        threading.set_intra_op_parallelism_threads(threads)
+        threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        raise ConfigError(f"TensorFlow already started with other thread counts; set {threads} threads "
+                          "before any TensorFlow work") from None
+
+
+def grid_points(scenario: Scenario, judge_names: tuple, dataset: Dataset, with_keys: bool = True) -> list:
+    """``(label, snr, cpp, store key)`` of every grid point, codec-major (keys None if not ``with_keys``)."""
+    from .config import to_plain
+    from .store import images_digest, point_key
+    configs = dict(zip(codec_labels(scenario.codecs), (to_plain(c) for c in scenario.codecs)))
+    digest = images_digest(dataset.images, dataset.labels) if with_keys else None
+    return [(label, snr, cpp, point_key(label, config, snr, cpp, scenario.runs, scenario.seed, judge_names, digest)
+             if with_keys else None)
+            for label, config in configs.items() for snr in scenario.snr_db for cpp in scenario.cpp]
+
+
 def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=print, codecs=None,
                  store=None) -> ScenarioResult:
     """Run every (codec, SNR, CPP) of ``scenario`` on ``dataset``.
@@ -207,8 +242,6 @@ def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=pr
             are reused, every computed point is saved there as it finishes.
     """
     from .channels import AWGNChannel
-    from .config import to_plain
-    from .store import images_digest, point_key
     images, labels = dataset.images, dataset.labels
     n_classes, pixels = len(dataset.classes), images.shape[1] * images.shape[2]
     names = tuple(judges)
@@ -223,13 +256,10 @@ def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=pr
     points, examples, kept = [], {}, {}
     compared = {label for pair in scenario.compare_pairs for label in pair}
     codecs = codecs or build_codecs(scenario)
-    configs = dict(zip(codec_labels(scenario.codecs), (to_plain(c) for c in scenario.codecs)))
-    digest = images_digest(images, labels) if store is not None else None
-    grid = [(label, s, p) for label in codecs for s in scenario.snr_db for p in scenario.cpp]
+    grid = grid_points(scenario, names, dataset, with_keys=store is not None)
     eta = _Eta(len(grid))
-    for k, (label, snr, cpp) in enumerate(grid, 1):
+    for k, (label, snr, cpp, key) in enumerate(grid, 1):
         codec = codecs[label]
-        key = point_key(label, configs.get(label), snr, cpp, scenario.runs, scenario.seed, names, digest)
         stored = store.get(key) if store is not None else None
         if stored is None:
             t0 = time.time()
