@@ -118,8 +118,7 @@ def _list(args) -> int:
     from .registry import CODECS
     print("codecs:  " + ", ".join(CODECS.names()))
     print("importance maps: " + ", ".join(IMPORTANCE_MAPS.names()))
-    print("weights: " + ", ".join(f"{k} ({v['arch']}, test accuracy {v['metrics'].get('test_accuracy')})"
-                                  for k, v in sorted(zoo.registry().items())))
+    print("weights: " + ", ".join(f"{k} ({v['arch']}, {v['summary']})" for k, v in sorted(zoo.registry().items())))
     print("codes:   none, ldpc-80211n-{648,1296,1944}-r{12,23,34,56}, ldpc-5g-<n>-r{12,23,34,56}")
     print("modulations: bpsk, qpsk, qam16, qam64")
     return 0
