@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from importlib import resources
 
@@ -168,13 +169,20 @@ class LDPC80211n(BlockCode):
     rate : str
         "12", "23", "34" or "56".
     iterations : int
-        Belief-propagation iterations (boxplus-phi check nodes, no early stop).
+        Maximum belief-propagation iterations (boxplus-phi check nodes).
+    check_every : int
+        Early termination: decoding runs in rounds of this many iterations
+        (rounded down to a divisor of ``iterations``) and stops after the
+        round at which every codeword of the call satisfies its parity
+        checks. Rounds continue Sionna's stateful decoder from its messages,
+        so without a stop the result equals ``iterations`` uninterrupted
+        iterations. ``check_every = iterations`` disables early termination.
 
     ``encode``: ``[..., k]`` -> ``[..., n]``;
     ``decode``: ``[..., n]`` LLRs -> ``([..., k] bits, [...] syndrome_ok)``.
     """
 
-    def __init__(self, n: int, rate: str, iterations: int = 20):
+    def __init__(self, n: int, rate: str, iterations: int = 20, check_every: int = 4):
         self.name = f"ldpc-80211n-{n}-r{rate}"
         self.pcm = ieee80211n_pcm(n, rate)
         m = self.pcm.shape[0]
@@ -182,7 +190,10 @@ class LDPC80211n(BlockCode):
         parity = _gf2_solve(self.pcm[:, self.k:], self.pcm[:, :self.k])  # [m, k]
         self._p = tf.constant(parity.T, tf.float32)  # [k, m]
         self._checks = _check_index(self.pcm)
-        self._decoder = LDPCBPDecoder(self.pcm, num_iter=int(iterations), hard_out=True)
+        self.round_iterations = math.gcd(int(iterations), max(1, min(int(check_every), int(iterations))))
+        self.rounds = int(iterations) // self.round_iterations
+        self._decoder = LDPCBPDecoder(self.pcm, num_iter=self.round_iterations, hard_out=True, stateful=True)
+        self._edges = int(np.sum(self.pcm))
 
     def encode(self, bits):
         u, lead = _flatten(bits, self.k)
@@ -192,8 +203,19 @@ class LDPC80211n(BlockCode):
 
     def decode(self, llr):
         llr, lead = _flatten(llr, self.n)
-        c_hat = self._decoder(llr)
-        ok = _syndrome_ok(self._checks, c_hat)
+        row_splits = self._decoder._vn_row_splits                 # messages per variable node
+
+        def one_round(done, c_hat, ok, messages):
+            c_hat, messages = self._decoder((llr, tf.RaggedTensor.from_row_splits(messages, row_splits)))
+            return done + 1, c_hat, _syndrome_ok(self._checks, c_hat), messages.flat_values
+
+        def more(done, c_hat, ok, messages):
+            return tf.logical_and(done < self.rounds, tf.logical_not(tf.reduce_all(ok)))
+
+        batch = tf.shape(llr)[0]
+        start = (tf.constant(0), tf.zeros_like(llr), tf.zeros([batch], tf.bool),
+                 tf.zeros([self._edges, batch], tf.float32))
+        _, c_hat, ok, _ = tf.while_loop(more, one_round, start, maximum_iterations=self.rounds)
         return (tf.reshape(c_hat[:, :self.k], tf.concat([lead, [self.k]], 0)),
                 tf.reshape(ok, lead))
 

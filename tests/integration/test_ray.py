@@ -7,22 +7,9 @@ from linksim.cli import main
 
 pytest.importorskip("ray")
 
-SCENARIO = """
-name: ray_test
-snr_db: [0, 10]
-cpp: [0.5]
-runs: 2
-images: 10
-ssim: false
-codecs:
-  - type: bpg_capacity
-  - type: bpg_ldpc
-"""
 
-
-def test_two_ray_workers_give_the_serial_points(tmp_path):
-    path = tmp_path / "s.yaml"
-    path.write_text(SCENARIO)
+def test_two_ray_workers_give_the_serial_points(tiny_digital_scenario, tmp_path):
+    path = tiny_digital_scenario("ray_test", [0, 10], 0.5)
     outs = {}
     for name, extra in (("serial", []), ("ray", ["--workers", "2"])):
         outs[name] = tmp_path / name

@@ -10,18 +10,6 @@ import pytest
 
 from linksim.cli import main
 
-SCENARIO = """
-name: resume_test
-snr_db: [0, 5, 10, 15, 20]
-cpp: [1.0]
-runs: 2
-images: 10
-ssim: false
-codecs:
-  - type: bpg_capacity
-  - type: bpg_ldpc
-"""
-
 
 def points(out):
     return [{k: v for k, v in p.items() if k != "seconds"}
@@ -29,12 +17,10 @@ def points(out):
 
 
 @pytest.fixture(scope="module")
-def scenario_and_reference(tmp_path_factory):
-    root = tmp_path_factory.mktemp("resume")
-    path = root / "s.yaml"
-    path.write_text(SCENARIO)
-    assert main(["run", str(path), "--out", str(root / "straight")]) == 0
-    return path, points(root / "straight")
+def scenario_and_reference(tiny_digital_scenario):
+    path = tiny_digital_scenario("resume_test", [0, 5, 10, 15, 20], 1.0)
+    assert main(["run", str(path), "--out", str(path.parent / "straight")]) == 0
+    return path, points(path.parent / "straight")
 
 
 def _kill_after_first_points(path, out, sig):

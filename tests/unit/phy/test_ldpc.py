@@ -5,6 +5,7 @@ from importlib import resources
 import numpy as np
 import pytest
 import sionna
+import tensorflow as tf
 from sionna.fec.utils import load_parity_check_examples
 
 from linksim.channels import AWGNChannel, snr_db_to_no
@@ -123,3 +124,32 @@ def test_bad_code_names(name):
 def test_bad_iterations():
     with pytest.raises(ConfigError, match="iterations"):
         make_code("ldpc-80211n-648-r12", iterations=0)
+
+
+def _noisy_codewords(code, snr_db, batch, rng):
+    """LLR-domain logits of BPSK codewords of random bits through AWGN (Sionna's sign convention)."""
+    bits = tf.constant(rng.integers(0, 2, (batch, code.k)).astype(np.float32))
+    c = code.encode(bits).numpy()
+    sigma = np.sqrt(10 ** (-snr_db / 10) / 2)
+    y = (1 - 2 * c) + rng.normal(0, sigma, c.shape)
+    return bits.numpy(), tf.constant((-2 * y / sigma ** 2).astype(np.float32))
+
+
+def test_rounds_without_a_stop_equal_uninterrupted_decoding(rng):
+    from sionna.fec.ldpc import LDPCBPDecoder
+    code = LDPC80211n(648, "12", iterations=12, check_every=4)
+    assert (code.round_iterations, code.rounds) == (4, 3)
+    _, llr = _noisy_codewords(code, 1.0, 16, rng)
+    llr = tf.concat([llr, tf.constant(rng.normal(0, 1, (1, 648)).astype(np.float32))], 0)  # never converges
+    bits, ok = code.decode(llr)
+    reference = LDPCBPDecoder(code.pcm, num_iter=12, hard_out=True)(llr)[:, :code.k]
+    assert not ok.numpy()[-1]
+    np.testing.assert_array_equal(bits.numpy(), reference.numpy())
+
+
+def test_early_termination_decodes_clean_codewords_under_xla(rng):
+    code = LDPC80211n(1944, "34", iterations=20, check_every=4)
+    sent, llr = _noisy_codewords(code, 8.0, 32, rng)
+    bits, ok = tf.function(code.decode, jit_compile=True)(llr)
+    assert ok.numpy().all()
+    np.testing.assert_array_equal(bits.numpy(), sent)
