@@ -57,21 +57,29 @@ class Evaluator:
                 out[j, s:s + len(x)] = np.argmax(logits(x).numpy(), 1)
         return out
 
-    def evaluate(self, received: np.ndarray):
-        """Per-image predictions ``[J, N]``, PSNR ``[N]`` and SSIM ``[N]`` of uint8 ``received`` images."""
+    def evaluate(self, received: np.ndarray, memoise: bool = True):
+        """Per-image predictions ``[J, N]``, PSNR ``[N]`` and SSIM ``[N]`` of uint8 ``received`` images.
+
+        ``memoise=False`` skips the per-image memo (for analog codecs, whose
+        received images never repeat).
+        """
+        if not memoise:
+            return self._measure(received)
         keys = [(i, hashlib.sha1(im.tobytes()).digest()) for i, im in enumerate(received)]
         todo = [i for i, k in enumerate(keys) if k not in self._memo]
         if todo:
             idx = np.array(todo)
-            preds = self.predict(received[idx])
-            psnr = metrics.psnr(self.references[idx], received[idx])
-            ssim = metrics.ssim(self.references[idx], received[idx]) if self.with_ssim \
-                else np.full(len(idx), np.nan)
+            preds, psnr, ssim = self._measure(received[idx], idx)
             for j, i in enumerate(todo):
                 self._memo[keys[i]] = (preds[:, j], psnr[j], ssim[j])
         preds = np.stack([self._memo[k][0] for k in keys], axis=1) if keys else self.predict(received)
         rows = np.array([self._memo[k][1:] for k in keys], dtype=np.float64).reshape(-1, 2)
         return preds, rows[:, 0], rows[:, 1]
+
+    def _measure(self, images, index=None):
+        references = self.references if index is None else self.references[index]
+        ssim = metrics.ssim(references, images) if self.with_ssim else np.full(len(images), np.nan)
+        return self.predict(images), metrics.psnr(references, images), ssim
 
 
 @dataclass
@@ -162,7 +170,8 @@ def run_point(codec, label: str, images, snr_db: float, cpp: float, n_runs: int,
             received = channel(tx.symbols, snr_db)
         rx = codec.receive(received, tx, snr_db)
         shown = as_uint8(rx.images)
-        per_run.append((*evaluator.evaluate(shown), rx.outage, shown[example_indices(len(shown))]))
+        repeats = codec.digital or not codec.uses_channel      # the same images come back run after run
+        per_run.append((*evaluator.evaluate(shown, memoise=repeats), rx.outage, shown[example_indices(len(shown))]))
     stack = lambda k: np.stack([p[k] for p in per_run])
     return PointRuns(stack(0), stack(1), stack(2), stack(3),
                      np.broadcast_to(tx.channel_uses, (n_runs, len(images))),

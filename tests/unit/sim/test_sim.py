@@ -71,3 +71,18 @@ def test_cliffs():
     pts.append({"codec": "a", "snr_db": 0, "cpp_target": 0.5, "outage_rate": 0.9})
     assert cliffs(pts) == [{"codec": "a", "snr_db": 5, "min_cpp_half_delivered": 0.375},
                            {"codec": "a", "snr_db": 0, "min_cpp_half_delivered": None}]
+
+
+def test_evaluator_with_and_without_memo_agree(rng):
+    import tensorflow as tf
+    from linksim.sim import Evaluator
+    inp = tf.keras.Input((8, 8, 3))
+    judge = tf.keras.Model(inp, tf.keras.layers.Dense(10)(tf.keras.layers.Flatten()(inp)))
+    references = rng.integers(0, 256, (6, 8, 8, 3)).astype(np.uint8)
+    received = np.clip(references.astype(int) + rng.integers(-20, 21, references.shape), 0, 255).astype(np.uint8)
+    evaluator = Evaluator({"a": judge, "b": judge}, references, with_ssim=False, batch_size=4)
+    with_memo, without = evaluator.evaluate(received), evaluator.evaluate(received, memoise=False)
+    for x, y in zip(with_memo, without):
+        np.testing.assert_array_equal(x, y)
+    assert with_memo[0].shape == (2, 6)
+    np.testing.assert_allclose(with_memo[1], metrics.psnr(references, received))
