@@ -177,6 +177,7 @@ class _DigitalLink(Codec):
         assert np.all(uses <= budget), "a digital codec overspent its symbol budget"
         all_symbols = np.concatenate(symbols) if symbols else np.zeros(0, np.complex64)
         outage = np.array([c is None for c in choices], bool)
+        self.cache.flush()          # this point's new encodings are on disk for every later process
         return Transmission(all_symbols, uses, source_bits, outage, state=(ladder, groups))
 
     def receive(self, received, tx, snr_db):
@@ -323,6 +324,7 @@ class BpgCapacity(_DigitalLink):
         source_bits = np.array([0 if q is None else 8 * len(ladder.stream(i, q))
                                 for i, q in enumerate(qps)], np.int64)
         outage = np.array([q is None for q in qps], bool)
+        self.cache.flush()
         return Transmission(np.zeros(0, np.complex64), np.where(outage, 0, budget).astype(np.int64),
                             source_bits, outage, state=(ladder, qps))
 

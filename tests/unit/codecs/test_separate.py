@@ -70,3 +70,22 @@ def test_adaptive_beats_fixed_at_15db_quarter_cpp(images):
     tx, rx = roundtrip(codec, images, 15.0, 0.25)
     assert np.all(tx.channel_uses <= 256)
     assert (~rx.outage).mean() >= 0.5
+
+
+def test_second_pass_over_the_same_qualities_encodes_nothing(images, monkeypatch):
+    from linksim.codecs import separate
+    from linksim.codecs.source import bpg
+    separate._CACHES.clear()                    # a new process: the cache file of this test only
+    calls = []
+    real = bpg.encode
+    monkeypatch.setattr(bpg, "encode", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    grid = [(5.0, 0.25), (10.0, 0.5), (15.0, 0.25)]
+    for codec in (BpgCapacity(BpgCapacityConfig()), BpgAdaptive(BpgAdaptiveConfig())):
+        for snr, cpp in grid:
+            codec.transmit(images, snr, cpp)
+    first = len(calls)
+    separate._CACHES.clear()                    # and again, in a fresh process reading the same file
+    for codec in (BpgCapacity(BpgCapacityConfig()), BpgAdaptive(BpgAdaptiveConfig())):
+        for snr, cpp in grid:
+            codec.transmit(images, snr, cpp)
+    assert first > 0 and len(calls) == first
