@@ -62,10 +62,43 @@ def main():
         rates = [args.images * args.runs * points_per_codec / s for s in per_codec.values()]
         lines.append(f"| {label} | {wall:.1f} | {cache['hits'] + cache['misses']} | {cache['hit_rate']:.3f} | "
                      + " | ".join(f"{r:.0f}" for r in rates) + " |")
+    lines += ["", _pipeline_vs_decoder(data, judges, args.runs)]
     text = "\n".join(lines) + "\n"
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text)
     print(text)
+
+
+def _pipeline_vs_decoder(data, judges, runs, snr_db=20.0, cpp=0.5) -> str:
+    """bpg_ldpc at one point with a warm cache (transmit, R x (channel, demap, decode, CRC, BPG
+    decode, evaluation)) against the bare compiled demap+decode of the same number of codewords."""
+    import numpy as np
+    import tensorflow as tf
+    from linksim.channels import AWGNChannel, snr_db_to_no
+    from linksim.codecs.separate import BpgLdpc, BpgLdpcConfig
+    from linksim.sim import Evaluator, run_point
+
+    codec = BpgLdpc(BpgLdpcConfig())
+    evaluator = Evaluator(judges, data.images, with_ssim=True)
+    run_point(codec, "bpg_ldpc", data.images, snr_db, cpp, 1, 0, evaluator, AWGNChannel())   # warm-up
+    t0 = time.perf_counter()
+    point = run_point(codec, "bpg_ldpc", data.images, snr_db, cpp, runs, 1, Evaluator(judges, data.images),
+                      AWGNChannel())
+    pipeline = time.perf_counter() - t0
+    pipe = codec.pipe
+    codewords = int(point.channel_uses.sum()) // pipe.symbols_per_codeword
+    chunk = pipe.chunk_codewords
+    bits = tf.constant(np.random.default_rng(0).integers(0, 2, (chunk, pipe.code.k)).astype(np.float32))
+    y = AWGNChannel()(pipe._tx(bits), snr_db)              # real codewords: early termination as in the link
+    no = tf.constant(snr_db_to_no(snr_db), tf.float32)
+    pipe._rx(y, no)
+    t0 = time.perf_counter()
+    for _ in range(-(-codewords // chunk)):
+        pipe._rx(y, no)[0].numpy()
+    decoder = time.perf_counter() - t0
+    return (f"bpg_ldpc at {snr_db:g} dB, CPP {cpp:g}, warm cache, {len(data.images)} images x {runs} runs = "
+            f"{codewords} codewords: pipeline {pipeline:.2f} s, demap + LDPC decode alone {decoder:.2f} s; "
+            f"ratio pipeline throughput / decoder throughput = **{decoder / pipeline:.3f}**")
 
 
 if __name__ == "__main__":
