@@ -22,7 +22,7 @@ import time
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--codec", default="ar_jscc")
-    p.add_argument("--classifier", default="resnet20")
+    p.add_argument("--classifier", default="resnet32")
     p.add_argument("--images", type=int, default=2000)
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--snr-db", type=float, default=5.0)

@@ -152,7 +152,7 @@ class Scenario:
     seed: int = bounded(0, lo=0, hi=2**31 - 1)
     snr_db: typing.Tuple[float, ...] = bounded((5.0,), lo=-30.0, hi=60.0)
     cpp: typing.Tuple[float, ...] = bounded((0.25,), lo=1e-3, hi=64.0)
-    classifier: str = "resnet20"
+    classifier: str = "resnet32"
     judges: typing.Tuple[str, ...] = ()
     compare: typing.Tuple[str, ...] = ()
     ssim: bool = True

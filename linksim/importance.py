@@ -64,7 +64,7 @@ class SPGradientConfig:
             "true_class_logit" (``|dz_y/dx|``, needs labels).
         batch_size: images per gradient batch.
     """
-    classifier: str = "resnet20"
+    classifier: str = "resnet32"
     mode: str = bounded("mean_abs_logit", choices=("mean_abs_logit", "true_class_logit"))
     batch_size: int = bounded(100, lo=1, hi=10000)
 

@@ -56,8 +56,12 @@ def verified_path(name: str) -> Path:
 
 
 def load_classifier(name: str):
-    """Build the classifier ``name`` and load its sha256-verified weights. Returns a Keras model."""
-    from .models.classifier import ARCHITECTURES
+    """Build the classifier ``name`` and load its sha256-verified weights. Returns a Keras model.
+
+    An entry with ``"test_time_flip": true`` is returned wrapped in
+    :func:`~linksim.models.classifier.with_flip_averaging` (its figures are measured so).
+    """
+    from .models.classifier import ARCHITECTURES, with_flip_averaging
     e = entry(name)
     path = verified_path(name)
     model = ARCHITECTURES[e["arch"]]()
@@ -65,7 +69,7 @@ def load_classifier(name: str):
         model.load_weights(str(path))
     except (OSError, ValueError) as err:
         raise WeightsError(f"cannot load weights {path} for '{name}': {err}") from None
-    return model
+    return with_flip_averaging(model) if e.get("test_time_flip") else model
 
 
 def load_jscc(name: str):

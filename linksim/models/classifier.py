@@ -83,4 +83,16 @@ def vgg(stages=((48, 48), (96, 96), (192, 192), (384,)), weight_decay: float = 2
     return tf.keras.Model(inputs, logits, name=f"vgg{sum(map(len, stages)) + 1}")
 
 
+def with_flip_averaging(model: tf.keras.Model) -> tf.keras.Model:
+    """Test-time augmentation: logits averaged over the image and its horizontal mirror.
+
+    Input ``[N, H, W, 3]``; output logits ``[N, K]`` (same as ``model``; differentiable, so
+    gradient-based importance maps see both views).
+    """
+    inputs = tf.keras.Input(model.input_shape[1:])
+    mirrored = tf.keras.layers.Lambda(lambda x: tf.reverse(x, axis=[2]))(inputs)
+    logits = tf.keras.layers.Average()([model(inputs), model(mirrored)])
+    return tf.keras.Model(inputs, logits, name=f"{model.name}_flip")
+
+
 ARCHITECTURES = {"resnet20": lambda: resnet(20, 16), "resnet32": lambda: resnet(32, 16), "vgg8": vgg}

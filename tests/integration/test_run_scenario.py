@@ -28,7 +28,7 @@ def test_outputs_and_fields(run_twice):
     assert set(doc) >= {"scenario", "provenance", "points", "reference"}
     assert set(doc["reference"]) == {"clean_accuracy", "clean_f1_macro", "judges"}
     prov = doc["provenance"]
-    assert prov["seed"] == 0 and prov["weights_sha256"]["resnet20"] and prov["packages"]["sionna"] == "0.19.2"
+    assert prov["seed"] == 0 and prov["weights_sha256"]["resnet32"] and prov["packages"]["sionna"] == "0.19.2"
     assert [p["codec"] for p in doc["points"]] == ["identity", "bpg_ldpc", "bpg_adaptive", "bpg_capacity"]
     for p in doc["points"]:
         assert all(k in p for k in FIELDS) and p["n_images"] == 20 and p["runs"] == 2

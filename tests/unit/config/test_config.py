@@ -109,9 +109,9 @@ def test_shipped_scenarios_validate():
 def test_compare_pairs_and_judges_are_checked():
     codecs = [{"type": "identity"}, {"type": "bpg_ldpc"}, {"type": "bpg_ldpc"}]
     s = from_mapping(Scenario, {"codecs": codecs, "compare": ["bpg_ldpc-2 vs identity"], "judges": ["other"]})
-    assert s.compare_pairs == (("bpg_ldpc-2", "identity"),) and s.judge_names == ("resnet20", "other")
+    assert s.compare_pairs == (("bpg_ldpc-2", "identity"),) and s.judge_names == ("resnet32", "other")
     for bad in ("bpg_ldpc vs identity", "identity vs identity", "identity - bpg_ldpc-1"):
         with pytest.raises(ConfigError, match="'compare'.*identity, bpg_ldpc-1, bpg_ldpc-2"):
             from_mapping(Scenario, {"codecs": codecs, "compare": [bad]})
     with pytest.raises(ConfigError, match="already the primary"):
-        from_mapping(Scenario, {"codecs": codecs, "judges": ["resnet20"]})
+        from_mapping(Scenario, {"codecs": codecs, "judges": ["resnet32"]})
