@@ -72,7 +72,7 @@ def test_missing_weights(tmp_path, capsys, monkeypatch):
 
 def test_corrupt_weights(tmp_path, capsys, monkeypatch):
     from linksim import zoo
-    good = zoo.verified_path("resnet20")
+    good = zoo.verified_path("resnet32")              # the default judge
     bad = tmp_path / good.name
     data = bytearray(good.read_bytes())
     data[len(data) // 2] ^= 0x01
