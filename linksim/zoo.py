@@ -77,8 +77,7 @@ def load_jscc(name: str):
     from .models.jscc import AdaptiveRateJSCC
     e = entry(name)
     path = verified_path(name)
-    geometry = e.get("geometry", {})
-    model = AdaptiveRateJSCC(geometry.get("groups", 8), geometry.get("fixed_groups", 2), geometry.get("width", 64))
+    model = AdaptiveRateJSCC(**e.get("geometry", {}))
     try:
         model.load_npz(path)
     except (OSError, ValueError) as err:

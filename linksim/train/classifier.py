@@ -92,7 +92,6 @@ def evaluate(model, images, labels, batch_size=500) -> float:
 def train_classifier(cfg: ClassifierTrainConfig, data_path, out_dir, log=print) -> dict:
     """Train (or resume) and export ``out_dir/<arch>.weights.h5``; returns the summary."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     train = load_split(data_path, "train")
     tf.keras.utils.set_random_seed(cfg.seed)
     model = ARCHITECTURES[cfg.arch]()
