@@ -18,7 +18,7 @@ from .errors import ConfigError
 class _PointWorker:
     """One Ray actor: models built once, then :meth:`run` per grid point."""
 
-    def __init__(self, scenario, images, labels, threads: int):
+    def __init__(self, scenario, images, threads: int):
         from . import zoo
         from .channels import AWGNChannel
         from .sim import Evaluator, build_codecs, configure_threads
@@ -69,8 +69,8 @@ def fill_store_on_ray(scenario, dataset, store, *, workers: int | None = None, a
     try:
         n_workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)) // threads)
         worker = ray.remote(num_cpus=threads)(_PointWorker)
-        images, labels = ray.put(dataset.images), ray.put(dataset.labels)
-        actors = [worker.remote(scenario, images, labels, threads) for _ in range(min(n_workers, len(todo)))]
+        images = ray.put(dataset.images)
+        actors = [worker.remote(scenario, images, threads) for _ in range(min(n_workers, len(todo)))]
         pool = ActorPool(actors)
         jobs = pool.map_unordered(lambda actor, p: actor.run.remote(*p), todo)
         for done, (key, runs, seconds) in enumerate(jobs, 1):

@@ -89,13 +89,13 @@ class DeepJSCC(Codec):
         if groups == 0 or n == 0:
             return Transmission(np.zeros((0, SYMBOLS_PER_GROUP), np.complex64), np.zeros(n, np.int64),
                                 np.zeros(n, np.int64), np.ones(n, bool), state=(None, images.shape))
-        selective = groups - self.model.fixed_groups
+        selective = tf.constant(groups - self.model.fixed_groups, tf.int32)
+        encode = self._encode_fixed if self.config.mode == "fixed" else self._encode_adaptive
         symbols, masks = [], []
         for s in range(0, n, self.config.batch_size):
             x = tf.constant(images[s:s + self.config.batch_size], tf.float32)
             snr = tf.fill([len(x)], tf.constant(snr_db, tf.float32))
-            encode = self._encode_fixed if self.config.mode == "fixed" else self._encode_adaptive
-            sym, mask = encode(x, snr, tf.constant(selective, tf.int32))
+            sym, mask = encode(x, snr, selective)
             symbols.append(sym.numpy())
             masks.append(mask.numpy() > 0.5)
         symbols, masks = np.concatenate(symbols), np.concatenate(masks)
