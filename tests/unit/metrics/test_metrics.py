@@ -24,6 +24,16 @@ def test_ssim_identity_and_order(rng):
     assert np.all(metrics.ssim(a, noisy) > metrics.ssim(a, noisier))
 
 
+@pytest.mark.parametrize("shape", [(32, 32), (40, 24)])
+def test_ssim_equals_scikit_image_across_batches(rng, shape):
+    from skimage.metrics import structural_similarity
+    a = rng.integers(0, 256, (5,) + shape + (3,), dtype=np.uint8)
+    b = np.clip(a + rng.normal(0, 25, a.shape), 0, 255).astype(np.uint8)
+    expected = [structural_similarity(x, y, channel_axis=-1, data_range=255, gaussian_weights=True, sigma=1.5,
+                                      use_sample_covariance=False) for x, y in zip(a, b)]
+    np.testing.assert_allclose(metrics.ssim(a, b, batch_size=2), expected, atol=1e-5)
+
+
 def test_f1_macro_matches_definition():
     labels = np.array([0, 0, 1, 1, 2, 2])
     preds = np.array([0, 1, 1, 1, 0, 2])
