@@ -60,8 +60,9 @@ def main():
             for _ in range(args.runs):
                 decode_and_judge(symbols, mask, snr, std).numpy()
 
-    def pipeline():
-        evaluator = Evaluator({args.classifier: judge}, images, with_ssim=not args.no_ssim, batch_size=batch)
+    evaluator = Evaluator({args.classifier: judge}, images, with_ssim=not args.no_ssim, batch_size=batch)
+
+    def pipeline():                                 # one evaluator, as run_scenario has: its graphs trace once
         run_point(codec, args.codec, images, args.snr_db, args.cpp, args.runs, 0, evaluator, AWGNChannel())
 
     timings = {}

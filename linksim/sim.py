@@ -45,16 +45,17 @@ class Evaluator:
         self.with_ssim = with_ssim
         self.batch_size = batch_size
         self._memo = {}
-        self._logits = [tf.function(lambda x, m=model: m(x, training=False), reduce_retracing=True)
-                        for model in judges.values()]
+        # uint8 in, class out: the cast and argmax run inside the graph
+        self._classify = [tf.function(lambda x, m=model: tf.argmax(m(tf.cast(x, tf.float32), training=False), 1),
+                                      reduce_retracing=True) for model in judges.values()]
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Class predictions ``[J, N]`` of every judge for uint8 images ``[N, H, W, 3]``."""
-        out = np.zeros((len(self._logits), len(images)), np.int64)
+        out = np.zeros((len(self._classify), len(images)), np.int64)
         for s in range(0, len(images), self.batch_size):
-            x = images[s:s + self.batch_size].astype(np.float32)
-            for j, logits in enumerate(self._logits):
-                out[j, s:s + len(x)] = np.argmax(logits(x).numpy(), 1)
+            x = images[s:s + self.batch_size]
+            for j, classify in enumerate(self._classify):
+                out[j, s:s + len(x)] = classify(x).numpy()
         return out
 
     def evaluate(self, received: np.ndarray, memoise: bool = True):
