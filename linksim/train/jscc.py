@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -66,16 +67,23 @@ class JSCCTrainConfig:
     seed: int = bounded(0, lo=0, hi=2**31 - 1)
 
 
-def _sp_weights(cfg: JSCCTrainConfig, images: np.ndarray, out: Path) -> np.ndarray:
-    """SP weights of every training image, float16 ``[N, 32, 32, 3]``, cached in ``out``."""
+def _sp_weights(cfg: JSCCTrainConfig, images: np.ndarray, out: Path, log=print) -> np.ndarray:
+    """SP weights of every training image, float16 ``[N, 32, 32, 3]``, cached in ``out``.
+
+    They cost ten input gradients per image (one per class logit): about as
+    much as several training epochs, so the time is logged.
+    """
     from ..importance import SPGradientConfig, SPGradientMap
     key = hashlib.sha256(images[:: max(1, len(images) // 64)].tobytes()).hexdigest()[:12]
     path = out / f"sp_weights-{cfg.classifier}-{cfg.sp_mode}-{len(images)}-{key}.npy"
     if not path.is_file():
         sp = SPGradientMap(SPGradientConfig(classifier=cfg.classifier, mode=cfg.sp_mode, batch_size=250))
         tmp = path.with_suffix(".tmp.npy")
+        start = time.perf_counter()
         np.save(tmp, sp(images).astype(np.float16))
         tmp.rename(path)
+        log(f"SP weights of {len(images)} images ({cfg.classifier}, {cfg.sp_mode}): "
+            f"{time.perf_counter() - start:.0f}s (not in the epoch wall time)")
     return np.load(path, mmap_mode="r")
 
 
@@ -84,7 +92,7 @@ def train_jscc(cfg: JSCCTrainConfig, data_path, out_dir, log=print) -> dict:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     train = load_split(data_path, "train")
-    weights = _sp_weights(cfg, train.images, out) if cfg.variant == "sp_jscc" else None
+    weights = _sp_weights(cfg, train.images, out, log) if cfg.variant == "sp_jscc" else None
     tf.keras.utils.set_random_seed(cfg.seed)
     model = AdaptiveRateJSCC(cfg.groups, cfg.fixed_groups, cfg.width)
     steps = len(train) // cfg.batch_size
