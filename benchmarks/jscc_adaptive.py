@@ -1,8 +1,8 @@
 """Adaptive vs fixed-CPP AR-JSCC, from the results of scenarios/jscc_adaptive.yaml.
 
 Reads a results.json in which one codec ran in fixed mode at several CPPs and
-another in adaptive mode with the largest budget (so the policy is free), and
-prints per SNR: the adaptive mode's mean CPP, its spread over images (a
+others in an adaptive mode with the largest budget (so the choice is free), and
+prints per SNR and adaptive codec: the adaptive mode's mean CPP, its spread over images (a
 policy of the SNR alone would give 0), accuracy and PSNR, and the fixed
 mode's PSNR linearly interpolated at the adaptive mean CPP.
 
@@ -37,16 +37,19 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("results", help="results.json of scenarios/jscc_adaptive.yaml")
     p.add_argument("--fixed", default="ar_jscc-1", help="label of the fixed-CPP codec")
-    p.add_argument("--adaptive", default="ar_jscc-2", help="label of the adaptive codec")
+    p.add_argument("--adaptive", nargs="+", default=["ar_jscc-2", "ar_jscc-3"],
+                   help="labels of the adaptive codecs")
     args = p.parse_args()
     points = json.load(open(args.results))["points"]
-    print(f"{'SNR':>4} {'mean CPP':>9} {'CPP std':>8} {'accuracy':>9} {'PSNR adaptive':>14} "
+    print(f"{'codec':<10} {'SNR':>4} {'mean CPP':>9} {'CPP std':>8} {'accuracy':>9} {'PSNR adaptive':>14} "
           f"{'PSNR fixed@CPP':>15} {'gain':>6}")
-    for r in compare(points, args.fixed, args.adaptive):
-        fixed = r["fixed_psnr_at_cpp"]
-        gain = "-" if fixed is None else f"{r['psnr_db'] - fixed:+.2f}"
-        print(f"{r['snr_db']:>4g} {r['cpp_mean']:>9.4f} {r['cpp_std']:>8.4f} {r['accuracy']:>9.4f} "
-              f"{r['psnr_db']:>8.2f}±{r['psnr_ci95']:.2f} {'-' if fixed is None else f'{fixed:.2f}':>15} {gain:>6}")
+    for label in args.adaptive:
+        for r in compare(points, args.fixed, label):
+            fixed = r["fixed_psnr_at_cpp"]
+            gain = "-" if fixed is None else f"{r['psnr_db'] - fixed:+.2f}"
+            print(f"{label:<10} {r['snr_db']:>4g} {r['cpp_mean']:>9.4f} {r['cpp_std']:>8.4f} {r['accuracy']:>9.4f} "
+                  f"{r['psnr_db']:>8.2f}±{r['psnr_ci95']:.2f} {'-' if fixed is None else f'{fixed:.2f}':>15} "
+                  f"{gain:>6}")
 
 
 if __name__ == "__main__":

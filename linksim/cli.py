@@ -137,6 +137,11 @@ def _train(args) -> int:
         options.pop("classifier", None)
         cfg = from_mapping(ClassifierTrainConfig, apply_overrides(options, args.set))
         train_classifier(cfg, args.data, args.out, log=_print_now)
+    elif args.model == "allocator":
+        from .train.allocator import AllocatorTrainConfig, train_allocator
+        options = {k: v for k, v in options.items() if k in ("epochs", "seed")}
+        cfg = from_mapping(AllocatorTrainConfig, apply_overrides(options, args.set))
+        train_allocator(cfg, args.data, args.out, log=_print_now)
     else:
         from .train.jscc import JSCCTrainConfig, train_jscc
         options.pop("arch", None)
@@ -181,7 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .ber import add_parser as add_ber_parser
     add_ber_parser(sub)
     t = sub.add_parser("train", help="train a model (resumable: rerun the same command)")
-    t.add_argument("model", choices=["classifier", "ar_jscc", "sp_jscc"])
+    t.add_argument("model", choices=["classifier", "ar_jscc", "sp_jscc", "allocator"],
+                   help="allocator: adaptive rate control of a shipped JSCC network (--set jscc=NAME)")
     t.add_argument("--data", help="CIFAR-10 root (image folders or cifar-10-batches-py)")
     t.add_argument("--out", required=True, help="run folder (checkpoints, log, weights)")
     t.add_argument("--arch", help="classifier only: architecture (default resnet20)")

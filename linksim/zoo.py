@@ -75,9 +75,34 @@ def load_classifier(name: str):
 def load_jscc(name: str):
     """Build the deep JSCC network ``name`` (geometry from its zoo entry) with its verified weights."""
     from .models.jscc import AdaptiveRateJSCC
+    return _load_npz_model(name, AdaptiveRateJSCC)
+
+
+def load_allocator(jscc_name: str):
+    """The group allocator shipped for the deep JSCC network ``jscc_name`` (named by its entry's ``allocator``)."""
+    from .models.jscc import GroupAllocator
+    e = entry(jscc_name)
+    if "allocator" not in e:
+        raise WeightsError(f"no group allocator is shipped for '{jscc_name}' (adaptive mode needs one); "
+                           f"train one with `linksim train allocator --set jscc={jscc_name}` or use mode: fixed")
+    return _load_npz_model(e["allocator"], GroupAllocator)
+
+
+def load(name: str):
+    """Any zoo entry, by its architecture: a classifier, a deep JSCC network or a group allocator."""
+    from .models.jscc import GroupAllocator
+    arch = entry(name)["arch"]
+    if arch == "ar_jscc":
+        return load_jscc(name)
+    if arch == "jscc_allocator":
+        return _load_npz_model(name, GroupAllocator)
+    return load_classifier(name)
+
+
+def _load_npz_model(name: str, cls):
     e = entry(name)
     path = verified_path(name)
-    model = AdaptiveRateJSCC(**e.get("geometry", {}))
+    model = cls(**e.get("geometry", {}))
     try:
         model.load_npz(path)
     except (OSError, ValueError) as err:

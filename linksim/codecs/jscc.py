@@ -3,15 +3,23 @@
 Both are the same :class:`~linksim.models.jscc.AdaptiveRateJSCC` network with
 different shipped weights. The encoder sees the SNR (one model serves
 0-20 dB) and emits 8 groups of 64 complex symbols (CPP 1/16 each), of which
-the first two are always sent. Two modes:
+the first two are always sent. Three modes:
 
 * ``fixed`` (every fair comparison): an image sends ``floor(16 * CPP)``
   groups (at most 8), the policy's highest-scoring ones. A budget below the
   two always-sent groups (CPP < 1/8) cannot carry any image: outage, the
   fallback image is shown.
-* ``adaptive``: the policy picks the groups per image from its features and
-  the SNR, capped at the budget's ``floor(16 * CPP)`` groups (keeping the
-  highest-scoring ones); the CPP each image actually used is reported.
+* ``adaptive``: adaptive rate control. The network's shipped group allocator
+  (:class:`~linksim.models.jscc.GroupAllocator`) predicts each image's PSNR
+  for every group count from what the transmitter sees (features, group
+  energies, SNR) and sends the count that maximises PSNR minus
+  ``price_db_per_bit`` per bit per pixel of AWGN capacity spent, taking the
+  policy's highest-ranked groups, capped at the budget's ``floor(16 * CPP)``.
+* ``policy``: the AR-JSCC paper's own rule: the policy network's hard on/off
+  decision per group (trained with Gumbel-softmax on MSE + rate), capped at
+  the budget the same way.
+
+In the adaptive modes the CPP each image actually used is reported.
 
 Only the symbols of sent groups cross the channel. Which groups were sent is
 side information of one bit per selective group (6 bits per image), assumed
@@ -36,11 +44,17 @@ class ARJSCCConfig:
 
     Attributes:
         weights: zoo name of the trained network.
-        mode: "fixed" (exactly the budget's groups) or "adaptive" (the policy's choice, capped).
+        mode: "fixed" (exactly the budget's groups), "adaptive" (the group
+            allocator's count per image) or "policy" (the policy's own on/off
+            choices); both adaptive modes are capped at the budget.
+        price_db_per_bit: adaptive mode's price of capacity: the PSNR (dB) an
+            image must be predicted to gain per bit per pixel of AWGN
+            capacity, ``CPP * log2(1 + SNR)``, to send more groups.
         batch_size: images per encoder/decoder batch.
     """
     weights: str = "ar_jscc"
-    mode: str = bounded("fixed", choices=("fixed", "adaptive"))
+    mode: str = bounded("fixed", choices=("fixed", "adaptive", "policy"))
+    price_db_per_bit: float = bounded(4.0, lo=0.0, hi=1000.0)
     batch_size: int = bounded(500, lo=1, hi=100000)
 
 
@@ -63,17 +77,25 @@ class DeepJSCC(Codec):
         config: :class:`ARJSCCConfig` or :class:`SPJSCCConfig`.
         model: optional :class:`~linksim.models.jscc.AdaptiveRateJSCC` used
             instead of loading ``config.weights`` from the zoo.
+        allocator: optional :class:`~linksim.models.jscc.GroupAllocator` for
+            adaptive mode, instead of the one the zoo ships for ``config.weights``.
     """
 
-    def __init__(self, config: ARJSCCConfig, model=None):
+    def __init__(self, config: ARJSCCConfig, model=None, allocator=None):
         import tensorflow as tf
         from .. import zoo
         self.config = config
         self.model = model if model is not None else zoo.load_jscc(config.weights)
-        self._encode_fixed = tf.function(
-            lambda x, snr, selective: self.model.encode(x, snr, active=selective), reduce_retracing=True)
-        self._encode_adaptive = tf.function(
-            lambda x, snr, selective: self.model.encode(x, snr, limit=selective), reduce_retracing=True)
+        if config.mode == "adaptive" and allocator is None:
+            allocator = zoo.load_allocator(config.weights)
+
+        def encode(x, snr, selective):
+            if config.mode == "fixed":
+                return self.model.encode(x, snr, active=selective)
+            if config.mode == "policy":
+                return self.model.encode(x, snr, limit=selective)
+            return self.model.encode_allocated(x, snr, allocator, config.price_db_per_bit, limit=selective)
+        self._encode = tf.function(encode, reduce_retracing=True)
         self._decode = tf.function(self.model.decode, reduce_retracing=True)
 
     def groups_for(self, cpp: float) -> int:
@@ -90,12 +112,11 @@ class DeepJSCC(Codec):
             return Transmission(np.zeros((0, SYMBOLS_PER_GROUP), np.complex64), np.zeros(n, np.int64),
                                 np.zeros(n, np.int64), np.ones(n, bool), state=(None, images.shape))
         selective = tf.constant(groups - self.model.fixed_groups, tf.int32)
-        encode = self._encode_fixed if self.config.mode == "fixed" else self._encode_adaptive
         symbols, masks = [], []
         for s in range(0, n, self.config.batch_size):
             x = tf.constant(images[s:s + self.config.batch_size], tf.float32)
             snr = tf.fill([len(x)], tf.constant(snr_db, tf.float32))
-            sym, mask = encode(x, snr, selective)
+            sym, mask = self._encode(x, snr, selective)
             symbols.append(sym.numpy())
             masks.append(mask.numpy() > 0.5)
         symbols, masks = np.concatenate(symbols), np.concatenate(masks)

@@ -24,6 +24,7 @@ import tensorflow_compression as tfc
 
 SYMBOLS_PER_GROUP = 64
 PIXELS = 32 * 32
+PSNR_OFFSET_DB = 25.0      # centre of the count predictor's output range: its training starts near the targets
 
 
 class AttentionFeature(tf.keras.layers.Layer):
@@ -147,6 +148,97 @@ def group_mask(logits, n_fixed: int, active=None, hard: bool = True, temperature
     return tf.concat([fixed, soft + tf.stop_gradient(straight - soft)], axis=1)
 
 
+class GroupCountPredictor(tf.keras.layers.Layer):
+    """Expected PSNR of an image for every number of selective groups sent (the policy's highest-ranked ones).
+
+    Sees what the transmitter has before it sends: the pooled encoder features,
+    the log energy of every group's raw symbols and the SNR. The output is a
+    base PSNR plus cumulative non-negative gains, so it never falls as groups
+    are added (on average more symbols never hurt).
+
+    Input ``([B, width] features, [B, G] log group energies, [B] SNR dB)``;
+    output ``[B, S + 1]`` predicted PSNR in dB for 0 .. S selective groups.
+    """
+
+    def __init__(self, n_selective: int, hidden: int = 64, **kwargs):
+        super().__init__(**kwargs)
+        self.n_selective = n_selective
+        self.fc1 = tf.keras.layers.Dense(hidden, activation="relu")
+        self.fc2 = tf.keras.layers.Dense(hidden, activation="relu")
+        self.out = tf.keras.layers.Dense(n_selective + 1)
+
+    def call(self, features, log_energy, snr_db):
+        h = self.fc2(self.fc1(tf.concat([features, log_energy, snr_db[:, None] / 20.0], axis=1)))
+        raw = self.out(h)
+        base = PSNR_OFFSET_DB + raw[:, :1]
+        return tf.concat([base, base + tf.cumsum(tf.nn.softplus(raw[:, 1:]), axis=1)], axis=1)
+
+
+def group_log_energy(symbols):
+    """Log mean energy of every group's raw encoder symbols: complex ``[B, G, 64]`` -> ``[B, G]``."""
+    return tf.math.log(tf.reduce_mean(tf.abs(symbols) ** 2, axis=2) + 1e-6)
+
+
+def choose_group_count(predicted_psnr, snr_db, price_db_per_bit: float, n_fixed: int, limit=None):
+    """Per image, the selective-group count maximising ``PSNR_k - price * CPP_k * log2(1 + SNR)``.
+
+    ``CPP_k * log2(1 + SNR)`` is the AWGN capacity (bits per pixel) the image
+    would occupy with ``k`` selective groups: symbols are priced by what they
+    could carry, so the same price spends fewer of them on a good channel.
+
+    Args:
+        predicted_psnr: ``[B, S + 1]`` (:class:`GroupCountPredictor`).
+        snr_db: ``[B]``.
+        price_db_per_bit: PSNR (dB) an image must gain per bit per pixel of capacity.
+        n_fixed: always-sent groups.
+        limit: optional int: at most this many selective groups (the budget).
+    Returns:
+        int32 ``[B]`` in ``[0, S]``.
+    """
+    counts = tf.range(tf.shape(predicted_psnr)[1])
+    cpp = tf.cast(n_fixed + counts, tf.float32) * SYMBOLS_PER_GROUP / PIXELS
+    capacity = tf.math.log(1.0 + 10.0 ** (snr_db / 10.0)) / tf.math.log(2.0)
+    utility = predicted_psnr - price_db_per_bit * cpp[None, :] * capacity[:, None]
+    if limit is not None:
+        utility = tf.where(counts[None, :] <= tf.cast(limit, counts.dtype), utility, -1e9)
+    return tf.argmax(utility, axis=1, output_type=tf.int32)
+
+
+class GroupAllocator(tf.keras.Model):
+    """Adaptive rate control for a trained :class:`AdaptiveRateJSCC`: how many groups each image sends.
+
+    The network's own policy ranks the selective groups; this model predicts
+    every count's PSNR (:class:`GroupCountPredictor`) and the count that
+    maximises PSNR minus the price of the capacity spent is sent
+    (:func:`choose_group_count`). Trained after the network, on its measured
+    per-image PSNRs (``linksim train allocator``), with the network frozen.
+
+    Args:
+        groups, fixed_groups, width: geometry of the network it serves.
+    """
+
+    def __init__(self, groups: int = 8, fixed_groups: int = 2, width: int = 64, **kwargs):
+        super().__init__(**kwargs)
+        self.groups, self.fixed_groups, self.width = groups, fixed_groups, width
+        self.predictor = GroupCountPredictor(groups - fixed_groups)
+
+    def call(self, features, log_energy, snr_db):
+        return self.predictor(features, log_energy, snr_db)
+
+    def build_variables(self):
+        """Create every variable (one pass on dummy inputs)."""
+        self(tf.zeros([1, self.width]), tf.zeros([1, self.groups]), tf.zeros([1]))
+
+    def save_npz(self, path):
+        """Write the variables, in creation order, to one ``.npz`` file (no pickles)."""
+        _save_npz(self, path)
+
+    def load_npz(self, path):
+        """Restore variables written by :meth:`save_npz`; shapes and count must match."""
+        self.build_variables()
+        _load_npz(self, path)
+
+
 def normalise_power(symbols, mask):
     """Zero the groups not sent and scale each image to unit average power over the symbols sent.
 
@@ -191,6 +283,17 @@ class AdaptiveRateJSCC(tf.keras.Model):
                           temperature=temperature, seed=seed, limit=limit)
         return normalise_power(symbols, mask), mask
 
+    def encode_allocated(self, images, snr_db, allocator: GroupAllocator, price_db_per_bit: float, limit=None):
+        """Adaptive mode: ``allocator`` picks each image's count, the policy's ranking picks the groups.
+
+        Returns (power-normalised symbols ``[B, G, 64]``, mask ``[B, G]``) as :meth:`encode`.
+        """
+        symbols, features = self.encoder(images, snr_db)
+        predicted = allocator(features, group_log_energy(symbols), snr_db)
+        count = choose_group_count(predicted, snr_db, price_db_per_bit, self.fixed_groups, limit)
+        mask = group_mask(self.policy(features, snr_db), self.fixed_groups, active=count)
+        return normalise_power(symbols, mask), mask
+
     def decode(self, received, mask, snr_db):
         return self.decoder(received * tf.cast(mask, received.dtype)[..., None], snr_db)
 
@@ -208,16 +311,24 @@ class AdaptiveRateJSCC(tf.keras.Model):
         Keras' HDF5 weights format silently restores nothing for this nested
         subclassed model (measured: reloaded weights differed), hence this format.
         """
-        import numpy as np
-        np.savez(path, *[v.numpy() for v in self.weights])
+        _save_npz(self, path)
 
     def load_npz(self, path):
         """Restore variables written by :meth:`save_npz`; shapes and count must match."""
-        import numpy as np
         self.build_variables()
-        with np.load(path, allow_pickle=False) as z:
-            arrays = [z[f"arr_{i}"] for i in range(len(z.files))]
-        if len(arrays) != len(self.weights) or any(a.shape != tuple(v.shape) for a, v in zip(arrays, self.weights)):
-            raise ValueError(f"{path} does not hold this model's variables")
-        for v, a in zip(self.weights, arrays):
-            v.assign(a)
+        _load_npz(self, path)
+
+
+def _save_npz(model, path):
+    import numpy as np
+    np.savez(path, *[v.numpy() for v in model.weights])
+
+
+def _load_npz(model, path):
+    import numpy as np
+    with np.load(path, allow_pickle=False) as z:
+        arrays = [z[f"arr_{i}"] for i in range(len(z.files))]
+    if len(arrays) != len(model.weights) or any(a.shape != tuple(v.shape) for a, v in zip(arrays, model.weights)):
+        raise ValueError(f"{path} does not hold this model's variables")
+    for v, a in zip(model.weights, arrays):
+        v.assign(a)

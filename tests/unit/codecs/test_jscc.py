@@ -50,9 +50,39 @@ def test_budget_below_the_always_sent_groups_is_an_outage(tiny_model, images):
     assert rx.outage.all() and np.array_equal(rx.images[0], fallback_image(images.shape[1:]))
 
 
-def test_adaptive_mode_never_exceeds_the_budget(tiny_model, images):
-    codec = DeepJSCC(ARJSCCConfig(mode="adaptive"), model=tiny_model)
+@pytest.fixture(scope="module")
+def tiny_allocator():
+    from linksim.models.jscc import GroupAllocator
+    tf.keras.utils.set_random_seed(4)
+    allocator = GroupAllocator(width=8)
+    allocator.build_variables()
+    return allocator
+
+
+@pytest.mark.parametrize("mode", ["adaptive", "policy"])
+def test_adaptive_modes_never_exceed_the_budget(tiny_model, tiny_allocator, images, mode):
+    codec = DeepJSCC(ARJSCCConfig(mode=mode, price_db_per_bit=0.0), model=tiny_model, allocator=tiny_allocator)
     free = codec.transmit(images, 5.0, 0.5).channel_uses
     capped = codec.transmit(images, 5.0, 0.1875).channel_uses
     assert free.min() >= 128 and free.max() <= 512
     np.testing.assert_array_equal(capped, np.minimum(free, 192))
+
+
+def test_adaptive_mode_sends_the_allocators_count_of_the_policys_top_groups(tiny_model, tiny_allocator, images):
+    from linksim.models.jscc import choose_group_count, group_log_energy
+    codec = DeepJSCC(ARJSCCConfig(mode="adaptive", price_db_per_bit=3.0), model=tiny_model, allocator=tiny_allocator)
+    tx = codec.transmit(images, 10.0, 0.5)
+    x, snr = tf.constant(images, tf.float32), tf.fill([len(images)], 10.0)
+    raw, features = tiny_model.encoder(x, snr)
+    count = choose_group_count(tiny_allocator(features, group_log_energy(raw), snr), snr, 3.0, 2)
+    _, expected = tiny_model.encode(x, snr, active=count)
+    np.testing.assert_array_equal(tx.state[0], expected.numpy() > 0.5)
+    np.testing.assert_array_equal(tx.channel_uses, 64 * (2 + count.numpy()))
+
+
+def test_adaptive_mode_without_a_shipped_allocator_names_the_fix(tiny_model, monkeypatch):
+    from linksim import zoo
+    from linksim.errors import WeightsError
+    monkeypatch.setattr(zoo, "registry", lambda: {"bare": {"file": "x.npz"}})
+    with pytest.raises(WeightsError, match="train allocator"):
+        DeepJSCC(ARJSCCConfig(weights="bare", mode="adaptive"), model=tiny_model)

@@ -73,3 +73,36 @@ def test_policy_mask_is_hard_and_deterministic_at_test_time(rng):
     (s1, m1), (s2, m2) = model.encode(images, snr), model.encode(images, snr)
     assert set(np.unique(m1.numpy())) <= {0.0, 1.0} and np.array_equal(m1.numpy(), m2.numpy())
     np.testing.assert_array_equal(s1.numpy(), s2.numpy())
+
+
+def test_group_count_maximises_predicted_psnr_minus_the_capacity_price():
+    from linksim.models.jscc import choose_group_count
+    # gains 2.0, 1.0, 0.5 dB for the 1st, 2nd, 3rd selective group
+    predicted = tf.constant([[20.0, 22.0, 23.0, 23.5]] * 3)
+    snr = tf.constant([0.0] * 3)                           # log2(1 + SNR) = 1 bit per channel use
+    # a group costs price / 16 dB: price 24 -> 1.5 dB (one group), 12 -> 0.75 dB (two), 0 -> all
+    counts = [int(choose_group_count(predicted, snr, price, 2)[0]) for price in (24.0, 12.0, 0.0)]
+    assert counts == [1, 2, 3]
+    assert int(choose_group_count(predicted, snr, 0.0, 2, limit=2)[0]) == 2
+    # the same predictions on a better channel: each group costs more capacity, so no more groups
+    better = choose_group_count(predicted, tf.constant([0.0, 10.0, 20.0]), 12.0, 2).numpy()
+    assert list(better) == sorted(better, reverse=True)
+
+
+def test_count_predictor_never_falls_with_more_groups(rng):
+    from linksim.models.jscc import GroupAllocator
+    tf.keras.utils.set_random_seed(1)
+    allocator = GroupAllocator(width=16)
+    predicted = allocator(tf.constant(rng.normal(size=(4, 16)), tf.float32),
+                          tf.constant(rng.normal(size=(4, 8)), tf.float32), tf.constant([0.0, 5.0, 10.0, 20.0]))
+    assert predicted.shape == (4, 7) and np.all(np.diff(predicted.numpy(), axis=1) >= 0)
+
+
+def test_allocator_npz_round_trip(tmp_path):
+    from linksim.models.jscc import GroupAllocator
+    a = GroupAllocator(width=16)
+    a.build_variables()
+    a.save_npz(tmp_path / "a.npz")
+    b = GroupAllocator(width=16)
+    b.load_npz(tmp_path / "a.npz")
+    assert all(np.array_equal(x.numpy(), y.numpy()) for x, y in zip(a.weights, b.weights))
