@@ -55,12 +55,14 @@ def resnet(depth: int = 20, width: int = 16, weight_decay: float = 2.5e-4,
     return tf.keras.Model(inputs, logits, name=f"resnet{depth}_w{width}")
 
 
-def vgg(stages=((48, 48), (96, 96), (192, 192), (384,)), weight_decay: float = 2.5e-4,
+def vgg(stages=((32, 32), (64, 64), (128, 128), (256,)), weight_decay: float = 2.5e-4,
         dropout: float = 0.2, num_classes: int = 10) -> tf.keras.Model:
     """VGG-style CIFAR net (Simonyan & Zisserman 2015, with batch norm): plain conv stacks, no shortcuts.
 
     A different family from :func:`resnet`, so it can judge codecs trained
     with a ResNet's gradients without sharing its blind spots by construction.
+    The default (587k parameters, about the multiply-adds of ResNet-20) trains
+    in about 70 s per epoch on 2 cores; the 1.5x-wider variant took about 150 s.
 
     Args:
         stages: conv widths per stage; each stage but the last ends in 2x2 max pooling.
