@@ -56,7 +56,7 @@ def main():
         for s in range(0, len(images), batch):
             x = tf.constant(images[s:s + batch], tf.float32)
             snr = tf.fill([len(x)], tf.constant(args.snr_db, tf.float32))
-            symbols, mask = codec._encode_fixed(x, snr, selective)
+            symbols, mask = codec._encode(x, snr, selective)          # the codec's own encoder graph
             for _ in range(args.runs):
                 decode_and_judge(symbols, mask, snr, std).numpy()
 

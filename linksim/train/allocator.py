@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -50,7 +51,7 @@ class AllocatorTrainConfig:
         seed: seeds the image choice, SNRs, noise, initial weights and order.
     """
     jscc: str = "ar_jscc"
-    images: int = bounded(20000, lo=10, hi=1_000_000)
+    images: int = bounded(50000, lo=10, hi=1_000_000)
     snr_low: float = bounded(0.0, lo=-30.0, hi=60.0)
     snr_high: float = bounded(20.0, lo=-30.0, hi=60.0)
     epochs: int = bounded(40, lo=1, hi=10000)
@@ -123,25 +124,34 @@ def _measured(cfg: AllocatorTrainConfig, model, data_path, out: Path, log) -> di
     for c, start in enumerate(range(0, n, CHUNK)):
         path = out / f"counts-{key}-{c:04d}.npz"
         if not path.is_file():
+            t0 = time.perf_counter()
             part = {k: v.numpy() for k, v in measure(train.images[order[start:start + CHUNK]], snr[start:start + CHUNK],
                                                        tf.constant([cfg.seed, c], tf.int32)).items()}
             part["snr_db"] = snr[start:start + CHUNK]
+            part["seconds"] = np.float64(time.perf_counter() - t0)
             tmp = path.with_suffix(".tmp.npz")
             np.savez(tmp, **part)
             tmp.rename(path)
-            log(f"measured chunk {c + 1}/{-(-n // CHUNK)}")
+            log(f"measured chunk {c + 1}/{-(-n // CHUNK)} in {float(part['seconds']):.0f}s")
         with np.load(path) as z:
             parts.append({k: z[k] for k in z.files})
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "seconds"}
+    data["measure_seconds"] = sum(float(p["seconds"]) for p in parts)
+    return data
 
 
 def train_allocator(cfg: AllocatorTrainConfig, data_path, out_dir, log=print) -> dict:
-    """Measure (or reuse) the counts, fit the allocator, export ``out_dir/allocator.weights.npz``; returns the summary."""
+    """Measure (or reuse) the counts, fit the allocator, export ``out_dir/allocator.weights.npz``; returns the summary.
+
+    ``measure_seconds`` sums stage 1 over the sessions that measured its chunks;
+    ``wall_seconds`` is stage 2's.
+    """
     from .. import zoo
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     jscc = zoo.load_jscc(cfg.jscc)
     data = _measured(cfg, jscc, data_path, out, log)
+    measure_seconds = data.pop("measure_seconds")
     n = len(data["snr_db"])
     held_out = np.random.default_rng([cfg.seed, 3]).permutation(n)[: max(1, n // 10)]
     fit = np.setdiff1d(np.arange(n), held_out)
@@ -178,6 +188,7 @@ def train_allocator(cfg: AllocatorTrainConfig, data_path, out_dir, log=print) ->
     path = out / "allocator.weights.npz"
     allocator.save_npz(path)
     summary = {"config": asdict(cfg), "wall_seconds": round(loop.wall_seconds, 1),
+               "measure_seconds": round(measure_seconds, 1),
                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "weights": str(path),
                "held_out_images": len(held_out),
                "held_out_rmse_db": round(float(np.sqrt(np.mean((predicted.numpy() - psnr) ** 2))), 3),
