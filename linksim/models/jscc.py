@@ -8,6 +8,12 @@ which the first ``n_fixed = 2`` are always sent (non-selective) and the other
 six are switched by the policy (selective), the CPP spans 1/8 .. 1/2 in steps
 of 1/16.
 
+How many selective groups an image sends is decided either by the policy
+network's own on/off choices (trained with the network, Gumbel-softmax) or,
+in the codec's adaptive mode, by a :class:`GroupAllocator` trained afterwards
+on the frozen network's measured PSNRs; the groups are always the policy's
+highest-ranked ones.
+
 Which selective groups are active is side information of one bit per
 selective group (6 bits per image, under 0.6% of the 1/8-CPP budget's real
 dimensions). It is assumed delivered error-free -- as a 6-bit header on a
