@@ -110,6 +110,9 @@ def from_mapping(cls, mapping, where: str = ""):
             from .importance import IMPORTANCE_MAPS
             values[name] = None if value is None else IMPORTANCE_MAPS.parse(value, key)
             continue
+        if value == [] and fields[name].default == ():
+            values[name] = ()          # a list that may be empty by default may be emptied (e.g. --set judges=[])
+            continue
         choices = fields[name].metadata.get("choices") or ()
         if isinstance(value, int) and not isinstance(value, bool) and str(value) in choices:
             value = str(value)  # YAML reads chroma: 444 as a number

@@ -106,6 +106,13 @@ def test_shipped_scenarios_validate():
             assert load_scenario(path).codecs
 
 
+def test_lists_empty_by_default_may_be_emptied_but_the_grid_may_not():
+    s = scenario(compare=[], judges=[])
+    assert s.compare == () and s.judges == ()
+    with pytest.raises(ConfigError, match=r"snr_db.*non-empty list"):
+        scenario(snr_db=[])
+
+
 def test_compare_pairs_and_judges_are_checked():
     codecs = [{"type": "identity"}, {"type": "bpg_ldpc"}, {"type": "bpg_ldpc"}]
     s = from_mapping(Scenario, {"codecs": codecs, "compare": ["bpg_ldpc-2 vs identity"], "judges": ["other"]})
