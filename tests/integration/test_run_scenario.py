@@ -29,7 +29,8 @@ def test_outputs_and_fields(run_twice):
     assert set(doc["reference"]) == {"clean_accuracy", "clean_f1_macro", "judges"}
     prov = doc["provenance"]
     assert prov["seed"] == 0 and prov["weights_sha256"]["resnet32"] and prov["packages"]["sionna"] == "0.19.2"
-    assert [p["codec"] for p in doc["points"]] == ["identity", "ar_jscc", "bpg_ldpc", "bpg_adaptive", "bpg_capacity"]
+    assert [p["codec"] for p in doc["points"]] == ["identity", "ar_jscc", "sp_jscc", "bpg_ldpc", "bpg_adaptive",
+                                                       "bpg_capacity"]
     for p in doc["points"]:
         assert all(k in p for k in FIELDS) and p["n_images"] == 20 and p["runs"] == 2
     by = {p["codec"]: p for p in doc["points"]}
@@ -38,7 +39,7 @@ def test_outputs_and_fields(run_twice):
     assert by["bpg_ldpc"]["outage_rate"] == 1.0          # one 16-QAM (1944,1458) codeword needs 486 symbols
     assert by["bpg_capacity"]["outage_rate"] <= 0.1     # 62 bytes carry QP ~47-51 for most images
     rows = list(csv.DictReader(open(out / "results.csv")))
-    assert len(rows) == 5 and rows[2]["codec"] == "bpg_ldpc"
+    assert len(rows) == 6 and rows[3]["codec"] == "bpg_ldpc"
     assert (out / "images_bpg_capacity.png").stat().st_size > 1000
     assert (out / "images_5dB_cpp0.25.png").is_file() and (out / "report.html").stat().st_size > 10000
 
