@@ -18,16 +18,17 @@ def points(out):
 
 @pytest.fixture(scope="module")
 def scenario_and_reference(tiny_digital_scenario):
-    # 40 points: a killed run must stop between its 3rd and its last, even when a loaded machine
-    # lets the run finish several points between two polls of the watcher; 7 dB stays out (see below)
-    path = tiny_digital_scenario("resume_test", [s for s in range(21) if s != 7], 1.0)
+    path = tiny_digital_scenario("resume_test", [0, 5, 10, 15, 20], 1.0)
     assert main(["run", str(path), "--out", str(path.parent / "straight")]) == 0
     return path, points(path.parent / "straight")
 
 
 def _kill_after_first_points(path, out, sig):
+    # default SIGINT handling in the child: a shell starting the tests in the background has
+    # them (and so the child) ignore SIGINT, and the run would then never be interrupted
     proc = subprocess.Popen([sys.executable, "-m", "linksim", "run", str(path), "--out", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 300
     while len(list((out / "points").glob("*.npz"))) < 3 and proc.poll() is None and time.time() < deadline:
         time.sleep(0.05)
@@ -41,7 +42,7 @@ def test_killed_then_resumed_equals_uninterrupted(scenario_and_reference, tmp_pa
     path, reference = scenario_and_reference
     out = tmp_path / "run"
     finished = _kill_after_first_points(path, out, sig)
-    assert 3 <= finished < 40 and not (out / "results.json").exists()
+    assert 3 <= finished < 10 and not (out / "results.json").exists()
     assert main(["run", str(path), "--out", str(out), "--resume"]) == 0
     assert points(out) == reference
 
