@@ -31,8 +31,9 @@ import tensorflow as tf
 
 from ..config import bounded
 from ..data import load_split
-from ..models.jscc import (GroupAllocator, choose_group_count, group_log_energy, group_mask,
-                           normalise_power)
+from ..metrics import PSNR_CAP_DB
+from ..models.jscc import (PIXELS, SYMBOLS_PER_GROUP, GroupAllocator, choose_group_count, group_log_energy,
+                           group_mask, normalise_power)
 from .loop import EpochLoop
 
 CHUNK = 2000
@@ -84,7 +85,8 @@ def measure_counts(model, images: np.ndarray, snr_db: np.ndarray, seed) -> dict:
                            tf.random.stateless_normal(tf.shape(symbols, tf.int32), seeds[1]))
         decoded = tf.clip_by_value(tf.round(model.decode(symbols + noise * std, mask, snr)), 0.0, 255.0)
         mse = tf.reduce_mean((decoded - x) ** 2, axis=[1, 2, 3])
-        psnr.append(tf.minimum(10.0 * tf.math.log(255.0 ** 2 / tf.maximum(mse, 1e-10)) / tf.math.log(10.0), 100.0))
+        psnr.append(tf.minimum(10.0 * tf.math.log(255.0 ** 2 / tf.maximum(mse, 1e-10)) / tf.math.log(10.0),
+                               PSNR_CAP_DB))
     return {"features": features, "log_energy": group_log_energy(raw), "psnr": tf.stack(psnr, axis=1)}
 
 
@@ -96,7 +98,7 @@ def allocation_report(psnr: np.ndarray, chosen: np.ndarray, snr_db: np.ndarray, 
     (every image the same count, interpolated = time sharing of two counts) is
     what fixed mode achieves at the same mean CPP.
     """
-    cpp = (n_fixed + np.arange(psnr.shape[1])) / 16.0
+    cpp = (n_fixed + np.arange(psnr.shape[1])) * SYMBOLS_PER_GROUP / PIXELS
     rows = []
     for lo, hi in bands:
         inside = (snr_db >= lo) & (snr_db < hi)
