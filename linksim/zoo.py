@@ -27,6 +27,9 @@ def weights_dir() -> Path:
 
 
 def entry(name: str) -> dict:
+    """The zoo entry of ``name``, or the entry of a ``linksim train`` output file (see :func:`run_entry`)."""
+    if is_run_output(name):
+        return run_entry(name)
     zoo = registry()
     if name not in zoo:
         raise WeightsError(f"no weights named '{name}' in the zoo; available: {', '.join(sorted(zoo))}")
@@ -39,6 +42,30 @@ def sha256_file(path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def is_run_output(name: str) -> bool:
+    """Whether ``name`` is a weights file written by ``linksim train`` rather than a zoo name."""
+    return name.endswith(".weights.npz")
+
+
+def run_entry(path: str) -> dict:
+    """An entry for a deep JSCC network trained but not shipped: its run folder's ``config.json``.
+
+    ``path`` is ``<run folder>/<variant>.weights.npz``; the geometry comes
+    from the training options beside it and the sha256 from the file itself,
+    so results name exactly the weights they used.
+
+    Raises:
+        WeightsError: the file or its run folder's ``config.json`` is missing.
+    """
+    file, config = Path(path), Path(path).parent / "config.json"
+    if not file.is_file() or not config.is_file():
+        raise WeightsError(f"'{path}' is neither a zoo name nor a `linksim train` weights file "
+                           f"with config.json beside it")
+    options = json.loads(config.read_text())
+    return {"file": str(file.resolve()), "arch": "ar_jscc", "sha256": sha256_file(file),
+            "geometry": {k: options[k] for k in ("groups", "fixed_groups", "width")}}
 
 
 def verified_path(name: str) -> Path:

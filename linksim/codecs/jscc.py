@@ -43,7 +43,8 @@ class ARJSCCConfig:
     """``ar_jscc``.
 
     Attributes:
-        weights: zoo name of the trained network.
+        weights: zoo name of the trained network, or the ``<run>/<variant>.weights.npz``
+            a ``linksim train ar_jscc|sp_jscc`` run wrote (fixed and policy modes).
         mode: "fixed" (exactly the budget's groups), "adaptive" (the group
             allocator's count per image) or "policy" (the policy's own on/off
             choices); both adaptive modes are capped at the budget.

@@ -278,7 +278,7 @@ class AdaptiveRateJSCC(tf.keras.Model):
 
     def __init__(self, groups: int = 8, fixed_groups: int = 2, width: int = 64, **kwargs):
         super().__init__(**kwargs)
-        self.groups, self.fixed_groups = groups, fixed_groups
+        self.groups, self.fixed_groups, self.width = groups, fixed_groups, width
         self.encoder = JSCCEncoder(groups, width)
         self.policy = PolicyNetwork(groups - fixed_groups)
         self.decoder = JSCCDecoder(width)

@@ -47,6 +47,11 @@ class JSCCTrainConfig:
         classifier: zoo classifier of the SP weights (sp_jscc only).
         sp_mode: SP map mode (:class:`linksim.importance.SPGradientConfig`).
         mse_mix: share of plain MSE mixed into the SP-weighted distortion.
+        sp_power: the SP weights are raised to this power and rescaled to unit
+            mean square again (1: eq. 9 as it is; > 1 sharpens the contrast
+            between important and unimportant pixels).
+        init: weights to start from (a zoo name or a run's ``.weights.npz``, same
+            geometry): fine-tuning; empty trains from a seeded random start.
         seed: seeds the initial weights, data order, SNRs, noise and masks.
     """
     variant: str = bounded("ar_jscc", choices=("ar_jscc", "sp_jscc"))
@@ -64,6 +69,8 @@ class JSCCTrainConfig:
     classifier: str = "resnet20"
     sp_mode: str = bounded("mean_abs_logit", choices=("mean_abs_logit", "true_class_logit"))
     mse_mix: float = bounded(0.0, lo=0.0, hi=1.0)
+    sp_power: float = bounded(1.0, lo=0.1, hi=8.0)
+    init: str = ""
     seed: int = bounded(0, lo=0, hi=2**31 - 1)
 
 
@@ -85,6 +92,24 @@ def _sp_weights(cfg: JSCCTrainConfig, images: np.ndarray, out: Path, log=print) 
         log(f"SP weights of {len(images)} images ({cfg.classifier}, {cfg.sp_mode}): "
             f"{time.perf_counter() - start:.0f}s (not in the epoch wall time)")
     return np.load(path, mmap_mode="r")
+
+
+def sharpen(weights: np.ndarray, power: float) -> np.ndarray:
+    """``weights ** power`` per image ``[B, H, W, C]``, rescaled to unit mean square (power 1: unchanged)."""
+    if power == 1:
+        return weights
+    raised = weights ** power
+    return raised / np.sqrt(np.mean(raised ** 2, axis=(1, 2, 3), keepdims=True) + 1e-12)
+
+
+def _start_from(model, name: str) -> None:
+    """Load the weights ``name`` into ``model``; the geometry must match."""
+    from .. import zoo
+    from ..errors import ConfigError
+    geometry = zoo.entry(name).get("geometry", {})
+    if geometry != {"groups": model.groups, "fixed_groups": model.fixed_groups, "width": model.width}:
+        raise ConfigError(f"init weights '{name}' have geometry {geometry}, unlike this training's")
+    model.load_npz(zoo.verified_path(name))
 
 
 def train_jscc(cfg: JSCCTrainConfig, data_path, out_dir, log=print) -> dict:
@@ -133,6 +158,8 @@ def train_jscc(cfg: JSCCTrainConfig, data_path, out_dir, log=print) -> dict:
             tf.reduce_mean(cpp_of(mask))
 
     model.build_variables()
+    if cfg.init:
+        _start_from(model, cfg.init)
     loop = EpochLoop(out, cfg, log, model=model, optimizer=optimizer)
 
     def train_epoch(epoch):
@@ -141,7 +168,8 @@ def train_jscc(cfg: JSCCTrainConfig, data_path, out_dir, log=print) -> dict:
         for s in range(steps):
             idx = np.sort(order[s * cfg.batch_size:(s + 1) * cfg.batch_size])
             x = tf.constant(train.images[idx], tf.float32)
-            w = tf.ones_like(x) if weights is None else tf.constant(weights[idx].astype(np.float32))
+            w = tf.ones_like(x) if weights is None else tf.constant(sharpen(weights[idx].astype(np.float32),
+                                                                            cfg.sp_power))
             sums += [float(v) for v in step(x, w, tf.constant([cfg.seed * 100003 + epoch, s], tf.int32))]
         loss, psnr, cpp = sums / max(steps, 1)
         return f"loss {loss:.5f} train_psnr {psnr:.2f} dB cpp {cpp:.3f}"

@@ -42,3 +42,34 @@ def test_sp_variant_weights_its_loss_with_the_cached_sp_map(tiny_folder, tmp_pat
     np.testing.assert_allclose((w ** 2).mean(axis=(1, 2, 3)), 1.0, rtol=1e-2)
     assert w.std() > 0.1                                  # not uniform
     assert (tmp_path / "sp_jscc.weights.npz").is_file() and summary["config"]["variant"] == "sp_jscc"
+
+
+def test_init_starts_from_a_run_output_and_rejects_another_geometry(tiny_folder, tmp_path):
+    from linksim.errors import ConfigError
+    base = JSCCTrainConfig(epochs=1, batch_size=10, width=8)
+    train_jscc(base, tiny_folder, tmp_path / "base", log=lambda m: None)
+    start = str(tmp_path / "base" / "ar_jscc.weights.npz")
+    tuned = JSCCTrainConfig(epochs=1, batch_size=10, width=8, learning_rate=1e-6, init=start, seed=1)
+    train_jscc(tuned, tiny_folder, tmp_path / "tuned", log=lambda m: None)
+    scratch = JSCCTrainConfig(epochs=1, batch_size=10, width=8, learning_rate=1e-6, seed=1)
+    train_jscc(scratch, tiny_folder, tmp_path / "scratch", log=lambda m: None)
+    before = variables_after(tmp_path / "base", base)
+    after_init = variables_after(tmp_path / "tuned", tuned)
+    after_scratch = variables_after(tmp_path / "scratch", scratch)
+    gap = lambda a, b: max(np.abs(x - y).max() for x, y in zip(a, b))
+    assert gap(before, after_init) < 1e-3 < gap(before, after_scratch)   # two steps of lr 1e-6 move little
+    with pytest.raises(ConfigError, match="geometry"):
+        train_jscc(JSCCTrainConfig(epochs=1, batch_size=10, width=16, init=start), tiny_folder,
+                   tmp_path / "wide", log=lambda m: None)
+
+
+def test_sharpened_weights_keep_unit_mean_square_and_order():
+    from linksim.train.jscc import sharpen
+    w = np.random.default_rng(0).gamma(2.0, size=(3, 4, 4, 3)).astype(np.float32)
+    w /= np.sqrt((w ** 2).mean(axis=(1, 2, 3), keepdims=True))
+    assert sharpen(w, 1.0) is w
+    s = sharpen(w, 2.0)
+    np.testing.assert_allclose((s ** 2).mean(axis=(1, 2, 3)), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(s / s.max(axis=(1, 2, 3), keepdims=True),
+                               (w / w.max(axis=(1, 2, 3), keepdims=True)) ** 2, rtol=1e-5)
+    assert s.std() > w.std()

@@ -34,3 +34,21 @@ def test_corrupt_copy_is_refused(name, tmp_path, monkeypatch):
 def test_unknown_name_lists_the_zoo():
     with pytest.raises(WeightsError, match="resnet20"):
         zoo.entry("nope")
+
+
+def test_a_training_run_output_loads_with_its_own_geometry_and_sha256(tmp_path):
+    import json
+    from linksim.models.jscc import AdaptiveRateJSCC
+    model = AdaptiveRateJSCC(groups=4, fixed_groups=1, width=8)
+    model.build_variables()
+    path = tmp_path / "ar_jscc.weights.npz"
+    model.save_npz(path)
+    (tmp_path / "config.json").write_text(json.dumps({"groups": 4, "fixed_groups": 1, "width": 8, "epochs": 1}))
+    loaded = zoo.load(str(path))
+    assert (loaded.groups, loaded.fixed_groups, loaded.width) == (4, 1, 8)
+    for a, b in zip(model.weights, loaded.weights):
+        assert (a.numpy() == b.numpy()).all()
+    assert zoo.entry(str(path))["sha256"] == zoo.sha256_file(path)
+    (tmp_path / "config.json").unlink()
+    with pytest.raises(WeightsError, match="config.json"):
+        zoo.entry(str(path))
