@@ -13,15 +13,12 @@ import time
 
 
 def _bfloat16_copy(name: str):
-    """The zoo classifier ``name`` rebuilt under Keras' mixed_bfloat16 policy (float32 weights, bf16 compute)."""
+    """The zoo classifier ``name`` built under Keras' mixed_bfloat16 policy (float32 weights, bf16 compute)."""
     import tensorflow as tf
     from linksim import zoo
-    from linksim.models.classifier import ARCHITECTURES, with_flip_averaging
     tf.keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
-        model = ARCHITECTURES[zoo.entry(name)["arch"]]()
-        model.load_weights(str(zoo.verified_path(name)))
-        return with_flip_averaging(model) if zoo.entry(name).get("test_time_flip") else model
+        return zoo.load_classifier(name)
     finally:
         tf.keras.mixed_precision.set_global_policy("float32")
 
