@@ -1,6 +1,6 @@
 """linksim: an end-to-end wireless link simulator for images.
 
-Subcommands: ``run`` a scenario, ``ber`` sweep a modulation/code, ``train`` a
+Subcommands: ``run`` a scenario, ``rd`` source codecs without a channel, ``ber`` sweep a modulation/code, ``train`` a
 model, ``validate`` a scenario file, ``list`` what is available. Library code
 raises :class:`~linksim.errors.LinksimError`; this module alone turns it into
 one line on stderr and exit code 2.
@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 from .errors import LinksimError
@@ -21,72 +20,43 @@ def _log(message: str) -> None:
 
 
 def _scenario_from_args(args):
-    from .config import load_scenario
+    from .config import load_scenario, read_yaml
+    from .errors import ConfigError
+    from .rd import is_rd_scenario
+    if is_rd_scenario(read_yaml(args.scenario)):
+        raise ConfigError(f"{args.scenario} is a rate-distortion scenario: run it with `linksim rd {args.scenario}`")
     values = {key: getattr(args, key) for key in ("images", "runs", "seed", "data")
               if getattr(args, key) is not None}
     return load_scenario(args.scenario, args.set or (), values)
 
 
 def _run(args) -> int:
-    from . import zoo
-    from .data import load_split
-    from .plots import cliff_figure, image_grids, sweep_figures
-    from .report import write_report
-    from .results import format_comparisons, format_table, provenance, write_results
     from .config import to_plain
-    from .sim import build_codecs, cliffs, configure_threads, run_scenario
-    from .store import PointStore
+    from .pipeline import run
+    from .results import format_comparisons, format_table
     scenario = _scenario_from_args(args)
-    configure_threads(args.threads)
-    codecs = build_codecs(scenario)
-    dataset = load_split(scenario.data, "test")
-    if scenario.images is not None:
-        dataset = dataset.take_per_class(scenario.images)
-    judges = {name: zoo.load_classifier(name) for name in scenario.judge_names}
     out = Path(args.out or Path("runs") / scenario.name)
-    store = PointStore(out)
-    if not args.resume:
-        store.clear()
     progress = _log if sys.stderr.isatty() and not args.quiet else (lambda line: None)
-    t0 = time.time()
-    if args.workers or args.ray_address:
-        from .parallel import fill_store_on_ray
-        fill_store_on_ray(scenario, dataset, store, workers=args.workers, address=args.ray_address,
-                          threads=args.threads, progress=progress)
-    result = run_scenario(scenario, dataset, judges, progress=progress, codecs=codecs, store=store)
-    from .codecs.separate import cache_stats
-    weights = [*judges, *(c.weights for c in scenario.codecs if hasattr(c, "weights"))]
-    doc = {"scenario": to_plain(scenario),
-           "provenance": provenance(scenario.seed, dataset.source,
-                                    {name: zoo.entry(name)["sha256"] for name in weights},
-                                    {"wall_seconds": round(time.time() - t0, 2),
-                                     "encoding_cache": cache_stats()}),
-           "points": result.points, "reference": result.reference, "cliff": cliffs(result.points, [k for k, c in codecs.items() if c.digital]),
-           "comparisons": result.comparisons}
-    write_results(out, doc)
-    figures = sweep_figures(result.points, out)
-    if len(scenario.snr_db) > 1 and doc["cliff"]:
-        figures.append(cliff_figure(doc["cliff"], out / "cliff.png"))
-    figures += image_grids(result.originals, result.examples, out, dataset.classes)
-    if scenario.importance is not None:
-        figures.append(_importance_figure(scenario.importance, result.originals, out))
-    write_report(out, doc, _scenario_text(args.scenario, doc["scenario"]), figures)
-    print(format_table(result.points, result.reference))
-    if result.comparisons:
-        print(format_comparisons(result.comparisons))
-    print(f"results: {out}/results.json, results.csv, report.html, figures ({time.time() - t0:.1f} s)")
+    output = run(scenario, out, scenario_text=_scenario_text(args.scenario, to_plain(scenario)),
+                 resume=args.resume, workers=args.workers, address=args.ray_address, threads=args.threads,
+                 progress=progress)
+    print(format_table(output.doc["points"], output.doc["reference"]))
+    if output.doc["comparisons"]:
+        print(format_comparisons(output.doc["comparisons"]))
+    print(f"results: {out}/results.json, results.csv, report.html, figures ({output.seconds:.1f} s)")
     return 0
 
 
-def _importance_figure(node, originals, out):
-    from .config import to_plain
-    from .importance import IMPORTANCE_MAPS
-    from .plots import importance_figure
-    images, _, labels = originals
-    params = to_plain(node)
-    title = ", ".join(f"{k} {v}" for k, v in params.items() if k != "batch_size")
-    return importance_figure(images, IMPORTANCE_MAPS.build(node)(images, labels), title,
-                             out / f"importance_{params['type']}.png")
+def _rd(args) -> int:
+    from .rd import format_rd, load_rd_scenario, run_rd
+    values = {key: getattr(args, key) for key in ("images", "data") if getattr(args, key, None) is not None}
+    scenario = load_rd_scenario(args.scenario, args.set or (), values)
+    out = Path(args.out or Path("runs") / scenario.name)
+    progress = _log if sys.stderr.isatty() and not args.quiet else (lambda line: None)
+    doc = run_rd(scenario, out, threads=args.threads, progress=progress)
+    print(format_rd(doc))
+    print(f"results: {out}/rd.json, rd.png ({doc['provenance']['wall_seconds']:.1f} s)")
+    return 0
 
 
 def _scenario_text(path, resolved: dict) -> str:
@@ -104,6 +74,16 @@ def _validate(args) -> int:
         points = sum(len(c.snr_db or scenario.snr_db) for c in scenario.curves)
         print(f"{args.scenario}: ok (BER scenario: {len(scenario.curves)} curves, {points} points)")
         return 0
+    from .rd import is_rd_scenario, load_rd_scenario
+    if is_rd_scenario(read_yaml(args.scenario)):
+        from . import zoo
+        rd = load_rd_scenario(args.scenario, args.set or ())
+        for codec in rd.codecs:
+            if hasattr(codec.source, "weights"):
+                zoo.entry(codec.source.weights)          # missing weights fail here, not in `linksim rd`
+        points = sum(len(c.qualities) + len(c.targets_bpp) for c in rd.codecs)
+        print(f"{args.scenario}: ok (rd scenario: {len(rd.codecs)} source codecs, {points} operating points)")
+        return 0
     scenario = _scenario_from_args(args)
     build_codecs(scenario)
     grid = len(scenario.codecs) * len(scenario.snr_db) * len(scenario.cpp)
@@ -116,7 +96,11 @@ def _list(args) -> int:
     from . import zoo
     from .importance import IMPORTANCE_MAPS
     from .registry import CODECS
+    from .codecs.source.base import SOURCES
+    from .codecs.source.learned import strategies
     print("codecs:  " + ", ".join(CODECS.names()))
+    print("source codecs (the digital links' source: node): " + ", ".join(SOURCES.names()))
+    print("qmap strategies: " + ", ".join(strategies()))
     print("importance maps: " + ", ".join(IMPORTANCE_MAPS.names()))
     print("weights: " + ", ".join(f"{k} ({v['arch']}, {v['summary']})" for k, v in sorted(zoo.registry().items())))
     print("codes:   none, ldpc-80211n-{648,1296,1944}-r{12,23,34,56}, ldpc-5g-<n>-r{12,23,34,56}")
@@ -142,6 +126,11 @@ def _train(args) -> int:
         options = {k: v for k, v in options.items() if k in ("epochs", "seed")}
         cfg = from_mapping(AllocatorTrainConfig, apply_overrides(options, args.set))
         train_allocator(cfg, args.data, args.out, log=_print_now)
+    elif args.model == "qmap2021":
+        from .train.qmap import QmapTrainConfig, train_qmap
+        options = {k: v for k, v in options.items() if k in ("epochs", "seed")}
+        cfg = from_mapping(QmapTrainConfig, apply_overrides(options, args.set))
+        train_qmap(cfg, args.data, args.out, log=_print_now)
     else:
         from .train.jscc import JSCCTrainConfig, train_jscc
         options.pop("arch", None)
@@ -179,6 +168,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--ray-address", metavar="ADDR", help="run the grid points on this Ray cluster ('auto' = "
                                                         "the one `ray start` launched here)")
     r.set_defaults(func=_run)
+    d = sub.add_parser("rd", help="rate-distortion of source codecs without a channel: real bpp vs PSNR, "
+                                  "SSIM, accuracy; BD-rate")
+    d.add_argument("scenario", help="rd scenario YAML file")
+    d.add_argument("--data", help="CIFAR-10 root (default: the scenario's data, $LINKSIM_DATA, or the embedded sample)")
+    d.add_argument("--images", type=int, help="number of images (N/10 per class, file order)")
+    d.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a scenario key")
+    d.add_argument("--out", help="output folder (default runs/<scenario name>)")
+    d.add_argument("--quiet", action="store_true", help="no progress lines")
+    d.add_argument("--threads", type=int, default=2, choices=range(1, 257), metavar="N",
+                   help="TensorFlow threads (default 2)")
+    d.set_defaults(func=_rd)
     v = sub.add_parser("validate", help="check a scenario file without running it")
     _add_scenario_args(v)
     v.set_defaults(func=_validate)
@@ -186,13 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
     from .ber import add_parser as add_ber_parser
     add_ber_parser(sub)
     t = sub.add_parser("train", help="train a model (resumable: rerun the same command)")
-    t.add_argument("model", choices=["classifier", "ar_jscc", "sp_jscc", "allocator"],
+    t.add_argument("model", choices=["classifier", "ar_jscc", "sp_jscc", "allocator", "qmap2021"],
                    help="allocator: adaptive rate control of a shipped JSCC network (--set jscc=NAME)")
     t.add_argument("--data", help="CIFAR-10 root (image folders or cifar-10-batches-py)")
     t.add_argument("--out", required=True, help="run folder (checkpoints, log, weights)")
     t.add_argument("--arch", help="classifier only: architecture (default resnet20)")
     t.add_argument("--classifier", help="sp_jscc: zoo classifier of the SP weights")
-    t.add_argument("--epochs", type=int, help="default 45 (classifier), 60 (JSCC)")
+    t.add_argument("--epochs", type=int, help="default 45 (classifier), 60 (JSCC), 14 (qmap2021)")
     t.add_argument("--seed", type=int)
     t.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="any other training option (see the trainer's config class), e.g. rate_weight=0.003")

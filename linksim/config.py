@@ -23,6 +23,22 @@ def bounded(default, lo=None, hi=None, choices=None, **kw):
     return field(default=default, metadata={"lo": lo, "hi": hi, "choices": choices}, **kw)
 
 
+def node(registry, default=None, many: bool = False):
+    """A field holding a ``{type: name, ...}`` node (``many``: a non-empty list of them) of ``registry``.
+
+    ``registry`` is a :class:`~linksim.registry.Registry` or a zero-argument
+    callable returning one (for registries whose module would import this one).
+    :func:`from_mapping` parses such fields through the registry, whatever
+    their name; ``default`` is a config object (or None) the field takes when absent.
+    """
+    return field(default=default, metadata={"registry": registry, "many": many})
+
+
+def _registry(meta):
+    reg = meta.get("registry")
+    return reg() if callable(reg) and not hasattr(reg, "parse") else reg
+
+
 def _type_name(tp) -> str:
     return getattr(tp, "__name__", str(tp).replace("typing.", ""))
 
@@ -99,16 +115,15 @@ def from_mapping(cls, mapping, where: str = ""):
     values = {}
     for name, value in mapping.items():
         key = prefix + name
-        if name == "codecs":
-            from .registry import CODECS
-            if not isinstance(value, list) or not value:
-                raise ConfigError(f"'{key}': expected a non-empty list of codec nodes "
-                                  f"{{type: ...}}; types: {', '.join(CODECS.names())}")
-            values[name] = tuple(CODECS.parse(n, f"{key}[{i}]") for i, n in enumerate(value))
-            continue
-        if name == "importance":
-            from .importance import IMPORTANCE_MAPS
-            values[name] = None if value is None else IMPORTANCE_MAPS.parse(value, key)
+        registry = _registry(fields[name].metadata)
+        if registry is not None:
+            if fields[name].metadata["many"]:
+                if not isinstance(value, list) or not value:
+                    raise ConfigError(f"'{key}': expected a non-empty list of {registry.kind} nodes "
+                                      f"{{type: ...}}; types: {', '.join(registry.names())}")
+                values[name] = tuple(registry.parse(n, f"{key}[{i}]") for i, n in enumerate(value))
+            else:
+                values[name] = None if value is None else registry.parse(value, key)
             continue
         if value == [] and fields[name].default == ():
             values[name] = ()          # a list that may be empty by default may be emptied (e.g. --set judges=[])
@@ -147,7 +162,7 @@ class Scenario:
         importance: optional importance-map node ``{type: sp_gradient, ...}``;
             the run then draws the example images next to their maps.
     """
-    codecs: tuple
+    codecs: tuple = node(lambda: _registries()[0], None, many=True)
     name: str = "scenario"
     data: typing.Optional[str] = None
     images: typing.Optional[int] = bounded(None, lo=10)
@@ -159,9 +174,11 @@ class Scenario:
     judges: typing.Tuple[str, ...] = ()
     compare: typing.Tuple[str, ...] = ()
     ssim: bool = True
-    importance: typing.Any = None
+    importance: typing.Any = node(lambda: _registries()[1])
 
     def __post_init__(self):
+        if not self.codecs:
+            raise ConfigError("missing key 'codecs'")
         labels = codec_labels(self.codecs)
         for item in self.compare:
             pair = tuple(part.strip() for part in item.split(" vs "))
@@ -182,9 +199,22 @@ class Scenario:
         return tuple(tuple(part.strip() for part in item.split(" vs ")) for item in self.compare)
 
 
+def _registries() -> tuple:
+    """Every registry whose config objects appear in scenarios (codecs, importance maps, source codecs)."""
+    from .codecs.source.base import SOURCES
+    from .importance.base import IMPORTANCE_MAPS
+    from .registry import CODECS
+    return CODECS, IMPORTANCE_MAPS, SOURCES
+
+
 def codec_labels(codecs) -> list:
-    """Output names of codec nodes: the type, suffixed ``-k`` when a type repeats."""
-    types = [to_plain(c)["type"] for c in codecs]
+    """Output names of codec nodes, suffixed ``-k`` when one repeats.
+
+    A node's name is its type, or what its config's ``label()`` method returns
+    (a digital link names its source codec and its policy: ``bpg_ldpc``,
+    ``qmap2021_adaptive``).
+    """
+    types = [c.label() if hasattr(c, "label") else to_plain(c)["type"] for c in codecs]
     return [t if types.count(t) == 1 else f"{t}-{types[:i + 1].count(t)}" for i, t in enumerate(types)]
 
 
@@ -252,11 +282,9 @@ def to_plain(obj):
     """Config objects -> plain dicts/lists (for results.json); codec nodes keep their type."""
     if dataclasses.is_dataclass(obj):
         out = {}
-        from .importance import IMPORTANCE_MAPS
-        from .registry import CODECS
         for f in dataclasses.fields(obj):
             out[f.name] = to_plain(getattr(obj, f.name))
-        for registry in (CODECS, IMPORTANCE_MAPS):
+        for registry in _registries():
             for name in registry.names():
                 if registry.config_class(name) is type(obj):
                     out = {"type": name, **out}

@@ -19,14 +19,14 @@ class _PointWorker:
     """One Ray actor: models built once, then :meth:`run` per grid point."""
 
     def __init__(self, scenario, images, threads: int):
-        from . import zoo
         from .channels import AWGNChannel
-        from .sim import Evaluator, build_codecs, configure_threads
+        from .pipeline import Setup
+        from .sim import configure_threads
         configure_threads(threads)
         self.scenario, self.images = scenario, images
-        judges = {name: zoo.load_classifier(name) for name in scenario.judge_names}
-        self.codecs = build_codecs(scenario)
-        self.evaluator = Evaluator(judges, images, with_ssim=scenario.ssim)
+        setup = Setup.build(scenario)
+        self.codecs = setup.codecs
+        self.evaluator = setup.evaluator(scenario, images)
         self.channel = AWGNChannel()
 
     def run(self, label: str, snr_db: float, cpp: float, key: str):

@@ -14,7 +14,7 @@ from pathlib import Path
 from . import __version__
 
 PACKAGES = ("tensorflow", "sionna", "tensorflow-compression", "tensorflow-probability", "numpy",
-            "scipy", "scikit-image", "pillow", "av", "matplotlib", "pyyaml")
+            "scipy", "scikit-image", "pillow", "av", "matplotlib", "pyyaml", "bjontegaard")
 CSV_FIELDS = ("codec", "snr_db", "cpp_target", "cpp", "source_bits", "accuracy", "accuracy_ci95",
               "f1_macro", "f1_ci95", "psnr_db", "psnr_ci95", "ssim", "ssim_ci95", "outage_rate",
               "outage_ci95", "n_images", "runs", "seconds")

@@ -49,12 +49,18 @@ def is_run_output(name: str) -> bool:
     return name.endswith(".weights.npz")
 
 
-def run_entry(path: str) -> dict:
-    """An entry for a deep JSCC network trained but not shipped: its run folder's ``config.json``.
+#: Training options that make up the geometry of each trainable network family, by architecture.
+RUN_GEOMETRY = {"ar_jscc": ("groups", "fixed_groups", "width"),
+                "qmap": ("width", "latent", "hyper_latent", "condition", "t1", "t2")}
 
-    ``path`` is ``<run folder>/<variant>.weights.npz``; the geometry comes
-    from the training options beside it and the sha256 from the file itself,
-    so results name exactly the weights they used.
+
+def run_entry(path: str) -> dict:
+    """An entry for a network trained but not shipped (deep JSCC, Qmap codec): its run folder's ``config.json``.
+
+    ``path`` is ``<run folder>/<name>.weights.npz``; the architecture and
+    geometry come from the training options beside it (a Qmap run's options
+    hold ``t1``) and the sha256 from the file itself, so results name exactly
+    the weights they used.
 
     Raises:
         WeightsError: the file or its run folder's ``config.json`` is missing.
@@ -63,9 +69,13 @@ def run_entry(path: str) -> dict:
     if not file.is_file() or not config.is_file():
         raise WeightsError(f"'{path}' is neither a zoo name nor a `linksim train` weights file "
                            f"with config.json beside it")
-    options = json.loads(config.read_text())
-    return {"file": str(file.resolve()), "arch": "ar_jscc", "sha256": sha256_file(file),
-            "geometry": {k: options[k] for k in ("groups", "fixed_groups", "width")}}
+    try:
+        options = json.loads(config.read_text())
+        arch = "qmap" if "t1" in options else "ar_jscc"
+        geometry = {k: options[k] for k in RUN_GEOMETRY[arch]}
+    except (ValueError, KeyError, TypeError) as err:
+        raise WeightsError(f"{config} does not hold a training run's options ({err})") from None
+    return {"file": str(file.resolve()), "arch": arch, "sha256": sha256_file(file), "geometry": geometry}
 
 
 def verified_path(name: str) -> Path:
@@ -82,11 +92,12 @@ def verified_path(name: str) -> Path:
     return path
 
 
-def load_classifier(name: str):
+def load_classifier(name: str, base: bool = False):
     """Build the classifier ``name`` and load its sha256-verified weights. Returns a Keras model.
 
     An entry with ``"test_time_flip": true`` is returned wrapped in
-    :func:`~linksim.models.classifier.with_flip_averaging` (its figures are measured so).
+    :func:`~linksim.models.classifier.with_flip_averaging` (its figures are
+    measured so), unless ``base`` asks for the network alone.
     """
     from .models.classifier import ARCHITECTURES, with_flip_averaging
     e = entry(name)
@@ -96,13 +107,21 @@ def load_classifier(name: str):
         model.load_weights(str(path))
     except (OSError, ValueError) as err:
         raise WeightsError(f"cannot load weights {path} for '{name}': {err}") from None
-    return with_flip_averaging(model) if e.get("test_time_flip") else model
+    return with_flip_averaging(model) if e.get("test_time_flip") and not base else model
 
 
 def load_jscc(name: str):
     """Build the deep JSCC network ``name`` (geometry from its zoo entry) with its verified weights."""
     from .models.jscc import AdaptiveRateJSCC
     return _load_npz_model(name, AdaptiveRateJSCC)
+
+
+def load_qmap(name: str):
+    """Build the Qmap codec network ``name`` (geometry from its entry) with its verified weights."""
+    from .models.qmap import QmapCodec
+    if entry(name)["arch"] != "qmap":
+        raise WeightsError(f"'{name}' is not a Qmap codec's weights (arch {entry(name)['arch']})")
+    return _load_npz_model(name, QmapCodec)
 
 
 def load_allocator(jscc_name: str):
@@ -123,6 +142,8 @@ def load(name: str):
         return load_jscc(name)
     if arch == "jscc_allocator":
         return _load_npz_model(name, GroupAllocator)
+    if arch == "qmap":
+        return load_qmap(name)
     return load_classifier(name)
 
 

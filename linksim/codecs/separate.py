@@ -1,71 +1,51 @@
-"""Separate source-channel coding: BPG over a CRC + LDPC + QAM bit pipe.
+"""Separate source-channel coding: any source codec over a CRC + LDPC + QAM bit pipe.
 
-Three registered codecs share one link:
+Three link policies, each a registered codec taking a ``source: {type: ...}``
+node (BPG by default, :mod:`linksim.codecs.source`):
 
-* ``bpg_ldpc`` -- the SP-JSCC paper's baseline: one fixed MCS (default
-  IEEE 802.11n (1944,1458) + 16-QAM); each image sends the highest-quality
-  BPG stream whose CRC-24 + whole codewords fit the symbol budget.
-* ``bpg_adaptive`` -- per image, the (802.11n code, modulation, QP) that
-  minimises the expected MSE at the SNR, from the shipped BLER table:
-  ``p_ok * MSE(QP) + (1 - p_ok) * MSE(fallback)`` with
-  ``p_ok = (1 - BLER)^codewords``; sending nothing is a candidate too.
-* ``bpg_capacity`` -- an upper bound for any digital scheme: error-free
-  delivery of ``floor(n_symbols * log2(1 + SNR))`` bits (CRC-24 included).
+* ``ldpc_link`` (``bpg_ldpc``) -- the SP-JSCC paper's baseline: one fixed MCS
+  (default IEEE 802.11n (1944,1458) + 16-QAM); each image sends the
+  highest-quality stream whose CRC-24 + whole codewords fit the symbol budget.
+* ``adaptive_link`` (``bpg_adaptive``) -- per image, the (802.11n code,
+  modulation, quality) that minimises the expected MSE at the SNR, from the
+  shipped BLER table: ``p_ok * MSE(quality) + (1 - p_ok) * MSE(fallback)``
+  with ``p_ok = (1 - BLER)^codewords``; sending nothing is a candidate too.
+* ``capacity_link`` (``bpg_capacity``) -- an upper bound for any digital
+  scheme: error-free delivery of ``floor(n_symbols * log2(1 + SNR))`` bits
+  (CRC-24 included).
 
-Outage (no stream fits, or the CRC fails) shows the fallback image of
-:func:`linksim.data.fallback_image` and is counted per image.
+The ``bpg_*`` names are the same links with BPG as their (default) source;
+a link's label names its source and its policy (``bpg_ldpc``,
+``qmap2021_adaptive``), and the noise seeds derive from that label.
+
+Outage (no stream fits, the CRC fails, or a stream that passed its CRC
+cannot be decoded) shows the fallback image of
+:func:`linksim.data.fallback_image` and is counted per image. The receiver
+finds a stream's end in the received frame with the source's
+:meth:`~linksim.codecs.source.base.SourceCodec.stream_length`: the bit pipe
+assumes nothing about a stream's bytes.
 """
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
+from ..config import bounded, node
 from ..data import default_cache_dir, fallback_image
 from ..errors import BitstreamError
-from ..config import bounded
 from ..registry import CODECS
 from .base import Codec, Reception, Transmission, symbol_budget
-from .source import bpg
-from .source.cache import EncodingCache, image_key
+from .source.base import SOURCES, QualityLadder, decode_many, decoded
+from .source.bpg import BpgSourceConfig
+from .source.cache import EncodingCache
 
 CRC_BITS = 24
 MODULATIONS = ("bpsk", "qpsk", "qam16", "qam64")
 RATES = ("1/2", "2/3", "3/4", "5/6")
-MAX_QP = 51
-
-
-@lru_cache(maxsize=None)
-def encoder_id() -> str:
-    """Identity of the BPG encoder for the cache: PyAV (x265) version + the module's source hash."""
-    import av
-    source = Path(bpg.__file__).read_bytes()
-    return f"bpg/av-{av.__version__}/{hashlib.sha256(source).hexdigest()[:12]}"
-
-
-@lru_cache(maxsize=20000)
-def decode_or_none(data: bytes):
-    """Read-only decoded image of a BPG stream, None if undecodable.
-
-    Memoised by content: the transmitter's distortion estimate and every run's
-    receiver decode a given stream once (a CRC-checked stream is the sent one).
-    """
-    try:
-        image = bpg.decode(data)
-    except BitstreamError:
-        return None
-    image.setflags(write=False)
-    return image
-
-
-def _mse(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-
 
 _CACHES = {}
 
@@ -86,53 +66,6 @@ def cache_stats() -> dict:
             for path, c in _CACHES.items()}
 
 
-class BpgLadder:
-    """BPG streams of a batch of images at every QP, encoded lazily and cached.
-
-    Args:
-        images: uint8 ``[N, H, W, 3]``.
-        chroma: "420" or "444".
-        cache: the :class:`EncodingCache` holding encodings across runs.
-    """
-
-    def __init__(self, images: np.ndarray, chroma: str, cache: EncodingCache):
-        self.images, self.chroma, self.cache = images, chroma, cache
-        self.keys = [image_key(im) for im in images]
-        self.codec_id = f"{encoder_id()}/{chroma}"
-        self._mse = {}
-        self.fallback = fallback_image(images.shape[1:])
-
-    def stream(self, i: int, qp: int) -> bytes:
-        return self.cache.get_or_encode(self.codec_id, self.keys[i], qp,
-                                        lambda: bpg.encode(self.images[i], qp, self.chroma))
-
-    def best_qp(self, i: int, max_bytes: int) -> Optional[int]:
-        """Smallest QP (best quality) whose stream fits ``max_bytes``; None if none does.
-
-        Bisection over QP: BPG sizes fall with QP (rare one-byte inversions
-        can only make the choice one QP more cautious, never overflow).
-        """
-        if max_bytes <= 0 or len(self.stream(i, MAX_QP)) > max_bytes:
-            return None
-        lo, hi = 0, MAX_QP          # invariant: stream(hi) fits
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if len(self.stream(i, mid)) <= max_bytes:
-                hi = mid
-            else:
-                lo = mid + 1
-        return hi
-
-    def mse(self, i: int, qp: int) -> float:
-        """MSE of image i decoded at QP (computed at the transmitter, memoised)."""
-        if (i, qp) not in self._mse:
-            self._mse[i, qp] = _mse(decode_or_none(self.stream(i, qp)), self.images[i])
-        return self._mse[i, qp]
-
-    def fallback_mse(self, i: int) -> float:
-        return _mse(self.fallback, self.images[i])
-
-
 @dataclass
 class _Group:
     """Images sent with one MCS: their indices and the pipe's layout of their codewords."""
@@ -143,20 +76,51 @@ class _Group:
     stop: int
 
 
+@dataclass(frozen=True)
+class SourceOptions:
+    """Options every digital link shares.
+
+    Attributes:
+        source: the source-codec node (``{type: bpg, chroma: "420"}`` by default).
+        cache: "disk" (``$LINKSIM_CACHE``/encodings.sqlite) or "memory".
+    """
+    source: Any = node(lambda: SOURCES, BpgSourceConfig())
+    cache: str = bounded("disk", choices=("disk", "memory"))
+    policy = ""
+
+    def label(self) -> str:
+        """``<source label>_<policy>``: ``bpg_ldpc``, ``qmap2021_adaptive``, ..."""
+        return f"{self.source.label()}_{self.policy}"
+
+
+@dataclass(frozen=True)
+class LinkOptions(SourceOptions):
+    """Options of the links that cross a simulated bit pipe (plus :class:`SourceOptions`).
+
+    Attributes:
+        bp_iterations: belief-propagation iterations of the LDPC decoder.
+        decode_on_crc_failure: decode streams whose CRC failed anyway (error
+            resilience studies); the image still counts as an outage.
+    """
+    bp_iterations: int = bounded(20, lo=1, hi=200)
+    decode_on_crc_failure: bool = False
+
+
 class _DigitalLink(Codec):
-    """Shared transmit/receive of the BPG-over-bit-pipe codecs."""
+    """Shared transmit/receive of the source-codec-over-bit-pipe links."""
     digital = True
 
     def __init__(self, config):
         self.config = config
-        path = None if config.cache == "memory" else str(default_cache_dir() / "bpg-encodings.sqlite")
+        self.source = SOURCES.build(config.source)
+        path = None if config.cache == "memory" else str(default_cache_dir() / "encodings.sqlite")
         self.cache = shared_cache(path)
 
     def _ladder(self, images):
-        return BpgLadder(images, self.config.chroma, self.cache)
+        return QualityLadder(self.source, images, self.cache, fallback_image(images.shape[1:]))
 
     def _send(self, ladder, choices, budget):
-        """Build a Transmission from per-image choices ``(pipe, qp)`` or None (outage)."""
+        """Build a Transmission from per-image choices ``(pipe, grid position)`` or None (outage)."""
         n = len(ladder.images)
         groups, symbols, offset = [], [], 0
         source_bits = np.zeros(n, np.int64)
@@ -166,7 +130,7 @@ class _DigitalLink(Codec):
             if choice is not None:
                 by_pipe.setdefault(choice[0], []).append(i)
         for pipe, indices in by_pipe.items():
-            payloads = [ladder.stream(i, choices[i][1]) for i in indices]
+            payloads = ladder.streams(indices, [choices[i][1] for i in indices])
             syms, layout = pipe.modulate(payloads)
             for i, p in zip(indices, payloads):
                 source_bits[i] = 8 * len(p)
@@ -180,48 +144,39 @@ class _DigitalLink(Codec):
         self.cache.flush()          # this point's new encodings are on disk for every later process
         return Transmission(all_symbols, uses, source_bits, outage, state=(ladder, groups))
 
+    def _stream_in(self, frame: bytes) -> Optional[bytes]:
+        """The source stream at the start of a received frame, None if its header is unreadable."""
+        try:
+            length = self.source.stream_length(frame)
+        except BitstreamError:
+            return None
+        return frame[:length] if 0 < length <= len(frame) else None
+
     def receive(self, received, tx, snr_db):
         ladder, groups = tx.state
         images = np.repeat(ladder.fallback[None], len(ladder.images), axis=0)
         outage = tx.outage.copy()
+        wanted, streams = [], []
         for g in groups:
             for i, r in zip(g.indices, g.pipe.demodulate(received[g.start:g.stop], g.layout, snr_db)):
-                if r.crc_ok or self.config.decode_on_crc_failure:
-                    image = decode_or_none(r.data)
-                    if image is not None and image.shape == images[i].shape:
-                        images[i] = image
                 outage[i] = not r.crc_ok
+                stream = self._stream_in(r.frame) if r.crc_ok or self.config.decode_on_crc_failure else None
+                if stream is not None:
+                    wanted.append(i)
+                    streams.append(stream)
+                elif r.crc_ok:
+                    outage[i] = True              # passed its CRC, but no stream can be read from it
+        for i, image in zip(wanted, decode_many(self.source, streams)):
+            if image is not None and image.shape == images[i].shape:
+                images[i] = image
+            else:
+                outage[i] = True                  # passed its CRC (or decoded anyway) but undecodable
         return Reception(images, outage)
 
 
 @dataclass(frozen=True)
-class BpgSourceOptions:
-    """Options every BPG codec shares.
-
-    Attributes:
-        chroma: BPG chroma format, "420" (bpgenc's default) or "444".
-        cache: "disk" (``$LINKSIM_CACHE``/bpg-encodings.sqlite) or "memory".
-    """
-    chroma: str = bounded("420", choices=("420", "444"))
-    cache: str = bounded("disk", choices=("disk", "memory"))
-
-
-@dataclass(frozen=True)
-class BpgLinkOptions(BpgSourceOptions):
-    """Options of the BPG codecs that cross a simulated bit pipe.
-
-    Attributes:
-        bp_iterations: belief-propagation iterations of the LDPC decoder.
-        decode_on_crc_failure: decode streams whose CRC failed anyway (error
-            resilience studies); the image still counts as an outage.
-    """
-    bp_iterations: int = bounded(20, lo=1, hi=200)
-    decode_on_crc_failure: bool = False
-
-
-@dataclass(frozen=True)
-class BpgLdpcConfig(BpgLinkOptions):
-    """``bpg_ldpc``: BPG + one fixed LDPC code + modulation (plus :class:`BpgLinkOptions`).
+class LdpcLinkConfig(LinkOptions):
+    """``ldpc_link``: a source codec + one fixed LDPC code + modulation (plus :class:`LinkOptions`).
 
     Attributes:
         code: channel code name (``ldpc-80211n-1944-r34``, ``ldpc-5g-...``).
@@ -229,32 +184,29 @@ class BpgLdpcConfig(BpgLinkOptions):
     """
     code: str = "ldpc-80211n-1944-r34"
     modulation: str = bounded("qam16", choices=MODULATIONS)
+    policy = "ldpc"
 
 
-@CODECS.register("bpg_ldpc", BpgLdpcConfig)
-class BpgLdpc(_DigitalLink):
-    """BPG + fixed-MCS bit pipe; the highest-quality stream that fits the whole-codeword budget."""
+@CODECS.register("ldpc_link", LdpcLinkConfig)
+class LdpcLink(_DigitalLink):
+    """Source codec + fixed-MCS bit pipe; the highest-quality stream that fits the whole-codeword budget."""
 
-    def __init__(self, config: BpgLdpcConfig):
+    def __init__(self, config: LdpcLinkConfig):
         super().__init__(config)
         self.pipe = make_pipe(config.code, config.modulation, config.bp_iterations)
 
     def transmit(self, images, snr_db, cpp):
         ladder = self._ladder(images)
         budget = symbol_budget(cpp, *images.shape[1:3])
-        max_bytes = self.pipe.max_payload_bytes(budget)
-        choices = []
-        for i in range(len(images)):
-            qp = ladder.best_qp(i, max_bytes)
-            choices.append(None if qp is None else (self.pipe, qp))
-        return self._send(ladder, choices, budget)
+        positions = ladder.best(self.pipe.max_payload_bytes(budget))
+        return self._send(ladder, [None if p is None else (self.pipe, p) for p in positions], budget)
 
 
 @dataclass(frozen=True)
-class BpgAdaptiveConfig(BpgLinkOptions):
-    """``bpg_adaptive``: per-image best (802.11n code, modulation, QP) by expected MSE.
+class AdaptiveLinkConfig(LinkOptions):
+    """``adaptive_link``: per-image best (802.11n code, modulation, quality) by expected MSE.
 
-    Attributes (plus :class:`BpgLinkOptions`):
+    Attributes (plus :class:`LinkOptions`):
         modulations: candidate modulations.
         codeword_lengths: candidate 802.11n codeword lengths.
         rates: candidate code rates "1/2", "2/3", "3/4", "5/6".
@@ -262,54 +214,65 @@ class BpgAdaptiveConfig(BpgLinkOptions):
     modulations: Tuple[str, ...] = bounded(MODULATIONS, choices=MODULATIONS)
     codeword_lengths: Tuple[int, ...] = bounded((648, 1296, 1944), choices=(648, 1296, 1944))
     rates: Tuple[str, ...] = bounded(RATES, choices=RATES)
+    policy = "adaptive"
 
 
-@CODECS.register("bpg_adaptive", BpgAdaptiveConfig)
-class BpgAdaptive(_DigitalLink):
-    """Chooses code, modulation and QP per image to minimise expected distortion."""
+@CODECS.register("adaptive_link", AdaptiveLinkConfig)
+class AdaptiveLink(_DigitalLink):
+    """Chooses code, modulation and quality per image to minimise expected distortion."""
 
-    def __init__(self, config: BpgAdaptiveConfig):
+    def __init__(self, config: AdaptiveLinkConfig):
         super().__init__(config)
         from ..phy.bler_table import load_bler_table
         self.table = load_bler_table()
         self.mcs = [(f"ldpc-80211n-{n}-r{r.replace('/', '')}", m) for n in config.codeword_lengths
                     for r in config.rates for m in config.modulations]
 
-    def _best_choice(self, ladder, i, budget, snr_db):
-        best_d, best = ladder.fallback_mse(i), None
-        for code, modulation in self.mcs:
-            pipe = make_pipe(code, modulation, self.config.bp_iterations)
-            bler = self.table.bler(code, modulation, snr_db)
-            if bler >= 1.0:
-                continue
-            seen = set()
-            for codewords in range(1, budget // pipe.symbols_per_codeword + 1):
-                qp = ladder.best_qp(i, pipe.max_payload_bytes(codewords * pipe.symbols_per_codeword))
-                if qp is None or qp in seen:
-                    continue
-                seen.add(qp)
-                used = pipe.codewords_for(len(ladder.stream(i, qp)))
-                p_ok = (1.0 - bler) ** used
-                d = p_ok * ladder.mse(i, qp) + (1.0 - p_ok) * ladder.fallback_mse(i)
-                if d < best_d:
-                    best_d, best = d, (pipe, qp)
-        return best
-
     def transmit(self, images, snr_db, cpp):
         ladder = self._ladder(images)
         budget = symbol_budget(cpp, *images.shape[1:3])
-        choices = [self._best_choice(ladder, i, budget, snr_db) for i in range(len(images))]
+        candidates = []                   # (pipe, BLER, payload byte limit per codeword count)
+        for code, modulation in self.mcs:
+            pipe = make_pipe(code, modulation, self.config.bp_iterations)
+            bler = self.table.bler(code, modulation, snr_db)
+            if bler < 1.0:
+                limits = [pipe.max_payload_bytes(k * pipe.symbols_per_codeword)
+                          for k in range(1, budget // pipe.symbols_per_codeword + 1)]
+                candidates.append((pipe, bler, limits))
+        fits = {}                         # byte limit -> best position of every image (one batched search each)
+        for _, _, limits in candidates:
+            for limit in limits:
+                if limit not in fits:
+                    fits[limit] = ladder.best(limit)
+        ladder.prefetch_mse([(i, pos[i]) for pos in fits.values() for i in range(len(images))
+                             if pos[i] is not None])
+        choices = []
+        for i in range(len(images)):
+            best_d, best = ladder.fallback_mse(i), None
+            for pipe, bler, limits in candidates:
+                seen = set()
+                for limit in limits:
+                    pos = fits[limit][i]
+                    if pos is None or pos in seen:
+                        continue
+                    seen.add(pos)
+                    p_ok = (1.0 - bler) ** pipe.codewords_for(len(ladder.stream(i, pos)))
+                    d = p_ok * ladder.mse(i, pos) + (1.0 - p_ok) * ladder.fallback_mse(i)
+                    if d < best_d:
+                        best_d, best = d, (pipe, pos)
+            choices.append(best)
         return self._send(ladder, choices, budget)
 
 
 @dataclass(frozen=True)
-class BpgCapacityConfig(BpgSourceOptions):
-    """``bpg_capacity``: error-free delivery at the AWGN capacity (options: :class:`BpgSourceOptions`)."""
+class CapacityLinkConfig(SourceOptions):
+    """``capacity_link``: error-free delivery at the AWGN capacity (options: :class:`SourceOptions`)."""
+    policy = "capacity"
 
 
-@CODECS.register("bpg_capacity", BpgCapacityConfig)
-class BpgCapacity(_DigitalLink):
-    """Best BPG stream within ``floor(S * log2(1 + SNR))`` bits (CRC-24 counted), delivered error-free."""
+@CODECS.register("capacity_link", CapacityLinkConfig)
+class CapacityLink(_DigitalLink):
+    """Best stream within ``floor(S * log2(1 + SNR))`` bits (CRC-24 counted), delivered error-free."""
     uses_channel = False
 
     @staticmethod
@@ -319,22 +282,59 @@ class BpgCapacity(_DigitalLink):
     def transmit(self, images, snr_db, cpp):
         ladder = self._ladder(images)
         budget = symbol_budget(cpp, *images.shape[1:3])
-        max_bytes = (self.capacity_bits(budget, snr_db) - CRC_BITS) // 8
-        qps = [ladder.best_qp(i, max_bytes) for i in range(len(images))]
-        source_bits = np.array([0 if q is None else 8 * len(ladder.stream(i, q))
-                                for i, q in enumerate(qps)], np.int64)
-        outage = np.array([q is None for q in qps], bool)
+        positions = ladder.best((self.capacity_bits(budget, snr_db) - CRC_BITS) // 8)
+        sent = [p is not None for p in positions]
+        streams = ladder.streams([i for i in range(len(images)) if sent[i]], [p for p in positions if p is not None])
+        source_bits = np.zeros(len(images), np.int64)
+        source_bits[np.flatnonzero(sent)] = [8 * len(s) for s in streams]
+        outage = ~np.array(sent, bool)
         self.cache.flush()
         return Transmission(np.zeros(0, np.complex64), np.where(outage, 0, budget).astype(np.int64),
-                            source_bits, outage, state=(ladder, qps))
+                            source_bits, outage, state=(ladder, positions))
 
     def receive(self, received, tx, snr_db):
-        ladder, qps = tx.state
-        images = np.repeat(ladder.fallback[None], len(qps), axis=0)
-        for i, qp in enumerate(qps):
-            if qp is not None:
-                images[i] = decode_or_none(ladder.stream(i, qp))
-        return Reception(images, tx.outage.copy())
+        ladder, positions = tx.state
+        images = np.repeat(ladder.fallback[None], len(positions), axis=0)
+        outage = tx.outage.copy()
+        for i, p in enumerate(positions):
+            if p is not None:
+                image = decoded(self.source, ladder.stream(i, p))
+                if image is None:
+                    outage[i] = True
+                else:
+                    images[i] = image
+        return Reception(images, outage)
+
+
+# The BPG links under their historical names: the same links, BPG their default source.
+@dataclass(frozen=True)
+class BpgLdpcConfig(LdpcLinkConfig):
+    """``bpg_ldpc``: :class:`LdpcLinkConfig` (BPG by default)."""
+
+
+@dataclass(frozen=True)
+class BpgAdaptiveConfig(AdaptiveLinkConfig):
+    """``bpg_adaptive``: :class:`AdaptiveLinkConfig` (BPG by default)."""
+
+
+@dataclass(frozen=True)
+class BpgCapacityConfig(CapacityLinkConfig):
+    """``bpg_capacity``: :class:`CapacityLinkConfig` (BPG by default)."""
+
+
+@CODECS.register("bpg_ldpc", BpgLdpcConfig)
+class BpgLdpc(LdpcLink):
+    """``ldpc_link`` under its historical name."""
+
+
+@CODECS.register("bpg_adaptive", BpgAdaptiveConfig)
+class BpgAdaptive(AdaptiveLink):
+    """``adaptive_link`` under its historical name."""
+
+
+@CODECS.register("bpg_capacity", BpgCapacityConfig)
+class BpgCapacity(CapacityLink):
+    """``capacity_link`` under its historical name."""
 
 
 @lru_cache(maxsize=None)

@@ -4,15 +4,15 @@ Per payload (one image's byte string)::
 
     bytes -> bits (MSB first) -> zero padding -> CRC24A (Sionna CRCEncoder) of
     payload + padding in the last 24 bits of the last codeword -> encode -> map
-    ==channel==>  demap -> decode -> CRC check -> strip trailing zero bytes
+    ==channel==>  demap -> decode -> CRC check -> frame (payload + padding bytes)
 
 Every padding bit is sent, so a payload costs ``codewords_for(L)`` whole
 codewords. The receiver learns nothing from the transmitter but the symbols:
-it knows the codeword count from the symbols it received, checks the CRC over
-the whole padded frame, and finds the payload's end by stripping the zero
-padding. Payloads must therefore not end in a zero byte; a BPG stream never
-does (an HEVC slice NAL ends with its rbsp stop bit), and :meth:`BitPipe.modulate`
-rejects one that does.  The codewords of all payloads of a call are flattened into one
+it knows the codeword count from the symbols it received and checks the CRC
+over the whole padded frame. The pipe assumes nothing about a payload's
+bytes: it returns the whole frame, and the payload's owner finds its end (a
+source codec's stream is self-delimiting, see
+:meth:`linksim.codecs.source.base.SourceCodec.stream_length`). The codewords of all payloads of a call are flattened into one
 ``[C, k]`` matrix and encoded/decoded in ``tf.function`` (XLA) calls of a fixed
 number of codewords (the last chunk zero-padded), so one compilation serves
 every call.
@@ -45,14 +45,15 @@ class Received:
     """What the receiver got for one payload.
 
     Attributes:
-        data: decoded payload bytes after CRC removal (possibly corrupted when
-            ``crc_ok`` is False).
-        crc_ok: the CRC-24 of ``data`` matches the received CRC bits.
+        frame: the received frame's whole bytes after CRC removal: the payload,
+            then the zero padding up to the last codeword (possibly corrupted
+            when ``crc_ok`` is False).
+        crc_ok: the CRC-24 of the frame matches the received CRC bits.
         codewords: codewords sent for this payload (padding included).
         codewords_ok: of these, how many passed their LDPC parity check.
         symbols: complex channel symbols sent for this payload.
     """
-    data: bytes
+    frame: bytes
     crc_ok: bool
     codewords: int
     codewords_ok: int
@@ -168,10 +169,8 @@ class BitPipe:
         return [np.concatenate(parts) for parts in zip(*outs)]
 
     def modulate(self, payloads: list) -> tuple:
-        """Payloads (bytes, none ending in a zero byte) -> ``(symbols [S] complex64, Layout)``."""
+        """Payloads (any bytes) -> ``(symbols [S] complex64, Layout)``."""
         payloads = [bytes(p) for p in payloads]
-        if any(p.endswith(b"\x00") for p in payloads):
-            raise ValueError("a payload ends in a zero byte: the receiver could not tell it from padding")
         codewords = tuple(self.codewords_for(len(p)) for p in payloads)
         layout = Layout(codewords)
         if not payloads:
@@ -204,7 +203,7 @@ class BitPipe:
         out, row = [], 0
         for frame, got, want, c in zip(frames, crcs, self._crc(frames), layout.codewords):
             whole_bytes = frame[:len(frame) // 8 * 8]
-            out.append(Received(data=np.packbits(whole_bytes).tobytes().rstrip(b"\x00"),
+            out.append(Received(frame=np.packbits(whole_bytes).tobytes(),
                                 crc_ok=bool(np.array_equal(got, want)),
                                 codewords=c, codewords_ok=int(ok[row:row + c].sum()),
                                 symbols=c * self.symbols_per_codeword))

@@ -34,7 +34,7 @@ class EpochLoop:
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         self.log = log
-        self._check_config(asdict(config))
+        self._check_config(json.loads(json.dumps(asdict(config))))   # tuples compare as stored lists
         self.epoch = tf.Variable(0, dtype=tf.int64)
         checkpoint = tf.train.Checkpoint(epoch=self.epoch, **trackables)
         self.manager = tf.train.CheckpointManager(checkpoint, self.out / "ckpt", max_to_keep=2)

@@ -39,13 +39,17 @@ from __future__ import annotations
 
 import fractions
 import functools
+import hashlib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import av
 import numpy as np
 
+from ...config import bounded
 from ...errors import BitstreamError
+from .base import SOURCES, SourceCodec
 
 MAGIC = b"\x42\x50\x47\xfb"
 #: Largest width or height accepted by :func:`encode` and :func:`decode`.
@@ -522,3 +526,61 @@ def decode(data: bytes) -> np.ndarray:
                       (template.vps, template.sps, stream.pps)) + b"\x00\x00\x01" + stream.slice
     planes = _ffmpeg_decode(annexb, coded_width, coded_height, stream.chroma)
     return _to_rgb(planes, stream.height, stream.width, stream.chroma)
+
+
+# --------------------------------------------------------------------------- the source codec
+
+@functools.lru_cache(maxsize=None)
+def encoder_id() -> str:
+    """Identity of the encoder for the cache: PyAV (x265) version + this module's source hash."""
+    return f"bpg/av-{av.__version__}/{hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]}"
+
+
+@dataclass(frozen=True)
+class BpgSourceConfig:
+    """``source: {type: bpg}``.
+
+    Attributes:
+        chroma: BPG chroma format, "420" (bpgenc's default) or "444".
+    """
+    chroma: str = bounded("420", choices=CHROMA_FORMATS)
+
+    def label(self) -> str:
+        return "bpg" if self.chroma == "420" else f"bpg{self.chroma}"
+
+
+@SOURCES.register("bpg", BpgSourceConfig)
+class BpgSource(SourceCodec):
+    """BPG as a source codec: qualities are the QPs 0 (best) .. 51.
+
+    Self-delimiting: a stream ends with its IDR slice NAL, whose last byte
+    holds the rbsp stop bit and is never zero, so the stream's length in a
+    zero-padded frame is the frame without its trailing zero bytes (the
+    header's picture-data length is 0, "to the end", as bpgenc writes it;
+    writing it would cost a byte on streams over 127 bytes).
+    """
+
+    grid = tuple(range(52))
+
+    def __init__(self, config: BpgSourceConfig):
+        self.config = config
+        self.id = f"{encoder_id()}/{config.chroma}"
+        self.label = config.label()
+
+    def quality_key(self, quality) -> str:
+        return f"qp={int(quality)}"
+
+    def encode(self, image, quality, context=None) -> bytes:
+        data = encode(image, int(quality), self.config.chroma)
+        if data.endswith(b"\x00"):
+            raise RuntimeError("x265 ended a slice with a zero byte: the stream would not be self-delimiting")
+        return data
+
+    def decode(self, data: bytes) -> np.ndarray:
+        return decode(data)
+
+    def stream_length(self, frame: bytes) -> int:
+        length = len(bytes(frame).rstrip(b"\x00"))
+        if length < 6 or frame[:4] != MAGIC:
+            raise BitstreamError("the frame does not start with a BPG stream")
+        return length

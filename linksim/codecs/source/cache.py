@@ -1,15 +1,17 @@
-"""Persistent cache of source-codec encodings keyed by (codec id, image, quality).
+"""Persistent cache of source-codec encodings keyed by (source id, image, full quality).
 
 A sweep encodes each image once per quality: later grid points, runs and
 processes read the bytes back. Stored in SQLite (stdlib, safe to share between
-processes, no pickles). The codec id must change whenever the encoder's output
-could (library version, settings).
+processes, no pickles). The source id must change whenever the encoder's output
+could (library version, weights, settings); the quality is the source's full
+quality key (text: a float or a strategy is never rounded to an integer).
 """
 from __future__ import annotations
 
 import hashlib
 import sqlite3
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -22,49 +24,60 @@ def image_key(image: np.ndarray) -> str:
 
 
 class EncodingCache:
-    """Bytes of ``encode(image, quality)`` per (codec id, image hash, quality).
+    """Bytes of ``encode(image, quality)`` per (source id, image hash, quality key).
 
     Args:
         path: SQLite file, or None for an in-memory cache.
 
-    ``hits`` and ``misses`` count :meth:`get_or_encode` outcomes.
+    ``hits`` and ``misses`` count :meth:`get` outcomes.
     """
 
     def __init__(self, path=None):
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path) if path else ":memory:", timeout=60)
-        self._db.execute("CREATE TABLE IF NOT EXISTS enc (codec TEXT, image TEXT, quality INTEGER, "
-                         "data BLOB, PRIMARY KEY (codec, image, quality))")
+        self._db.execute("CREATE TABLE IF NOT EXISTS streams (source TEXT, image TEXT, quality TEXT, "
+                         "data BLOB, PRIMARY KEY (source, image, quality))")
         self._memory = {}
         self._pending = []
         self.hits = 0
         self.misses = 0
 
-    def get_or_encode(self, codec_id: str, key: str, quality: int, encode) -> bytes:
-        """Cached bytes, or ``encode()`` stored under (codec_id, key, quality)."""
-        mem_key = (codec_id, key, quality)
+    def get(self, source_id: str, key: str, quality: str) -> Optional[bytes]:
+        """Cached bytes or None."""
+        mem_key = (source_id, key, quality)
         data = self._memory.get(mem_key)
         if data is None:
-            row = self._db.execute("SELECT data FROM enc WHERE codec=? AND image=? AND quality=?",
+            row = self._db.execute("SELECT data FROM streams WHERE source=? AND image=? AND quality=?",
                                    mem_key).fetchone()
-            data = None if row is None else bytes(row[0])
+            if row is not None:
+                data = self._memory[mem_key] = bytes(row[0])
         if data is None:
             self.misses += 1
-            data = encode()
-            self._pending.append((*mem_key, data))
-            if len(self._pending) >= 500:
-                self.flush()
         else:
             self.hits += 1
-        self._memory[mem_key] = data
+        return data
+
+    def put(self, source_id: str, key: str, quality: str, data: bytes) -> None:
+        """Store an encoding (written to disk by :meth:`flush`, every 500 entries at the latest)."""
+        self._memory[source_id, key, quality] = data
+        self._pending.append((source_id, key, quality, data))
+        if len(self._pending) >= 500:
+            self.flush()
+
+    def get_or_encode(self, source_id: str, key: str, quality: str, encode) -> bytes:
+        """Cached bytes, or ``encode()`` stored under (source_id, key, quality)."""
+        data = self.get(source_id, key, quality)
+        if data is None:
+            data = encode()
+            self.put(source_id, key, quality, data)
         return data
 
     def flush(self):
         """Write pending encodings to disk."""
         if self._pending:
             with self._db:
-                self._db.executemany("INSERT OR REPLACE INTO enc VALUES (?, ?, ?, ?)", self._pending)
+                self._db.executemany("INSERT OR REPLACE INTO streams VALUES (?, ?, ?, ?)", self._pending)
             self._pending = []
 
     @property

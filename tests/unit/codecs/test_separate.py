@@ -4,7 +4,9 @@ import pytest
 from linksim.channels import AWGNChannel
 from linksim.codecs.base import symbol_budget
 from linksim.codecs.separate import (BpgAdaptive, BpgAdaptiveConfig, BpgCapacity, BpgCapacityConfig,
-                                     BpgLadder, BpgLdpc, BpgLdpcConfig, shared_cache)
+                                     BpgLdpc, BpgLdpcConfig, shared_cache)
+from linksim.codecs.source.base import QualityLadder
+from linksim.codecs.source.bpg import BpgSource, BpgSourceConfig
 from linksim.data import fallback_image
 
 
@@ -23,13 +25,13 @@ def roundtrip(codec, images, snr_db, cpp, seed=1):
 
 
 def test_ladder_picks_smallest_fitting_qp(images):
-    ladder = BpgLadder(images, "420", shared_cache(None))
+    ladder = QualityLadder(BpgSource(BpgSourceConfig()), images, shared_cache(None), fallback_image())
     for budget in (60, 120, 300):
-        qp = ladder.best_qp(0, budget)
+        qp = ladder.best(budget)[0]
         sizes = [len(ladder.stream(0, q)) for q in range(52)]
         assert sizes[qp] <= budget
         assert qp == min(q for q in range(52) if sizes[q] <= budget) or sizes[qp - 1] > budget
-    assert ladder.best_qp(0, 10) is None
+    assert ladder.best(10) == [None] * len(images)
 
 
 def test_bpg_ldpc_outage_at_paper_point(images):

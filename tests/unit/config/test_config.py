@@ -60,10 +60,10 @@ def test_scalar_becomes_one_point_list():
 
 def test_overrides_dotted_and_yaml_values():
     raw = {"runs": 5, "codecs": [{"type": "identity"}, {"type": "bpg_ldpc"}]}
-    apply_overrides(raw, ["runs=2", "snr_db=[0, 5]", "codecs.1.chroma=444"])
-    assert raw["runs"] == 2 and raw["snr_db"] == [0, 5] and raw["codecs"][1]["chroma"] == 444
+    apply_overrides(raw, ["runs=2", "snr_db=[0, 5]", "codecs.1.source={type: bpg, chroma: 444}"])
+    assert raw["runs"] == 2 and raw["snr_db"] == [0, 5] and raw["codecs"][1]["source"]["chroma"] == 444
     s = from_mapping(Scenario, raw)
-    assert s.runs == 2 and s.codecs[1].chroma == "444"
+    assert s.runs == 2 and s.codecs[1].source.chroma == "444"
     with pytest.raises(ConfigError, match="does not exist"):
         apply_overrides(raw, ["nothere.x=1"])
     with pytest.raises(ConfigError, match="key=value"):
@@ -72,11 +72,11 @@ def test_overrides_dotted_and_yaml_values():
 
 def test_load_scenario_file(tmp_path):
     path = tmp_path / "s.yaml"
-    path.write_text("snr_db: [0, 10]\ncodecs:\n  - type: bpg_capacity\n    chroma: '444'\n")
+    path.write_text("snr_db: [0, 10]\ncodecs:\n  - type: bpg_capacity\n    source: {type: bpg, chroma: '444'}\n")
     s = load_scenario(path)
     assert s.name == "s" and s.snr_db == (0.0, 10.0)
     plain = to_plain(s)
-    assert plain["codecs"][0] == {"type": "bpg_capacity", "chroma": "444", "cache": "disk"}
+    assert plain["codecs"][0] == {"type": "bpg_capacity", "source": {"type": "bpg", "chroma": "444"}, "cache": "disk"}
 
 
 @pytest.mark.parametrize("text,pattern", [
@@ -99,9 +99,13 @@ def test_missing_file(tmp_path):
 def test_shipped_scenarios_validate():
     from pathlib import Path
     from linksim.ber import validate_scenario
+    from linksim.config import read_yaml
+    from linksim.rd import is_rd_scenario, load_rd_scenario
     for path in sorted(Path(__file__).parents[3].joinpath("scenarios").glob("*.yaml")):
         if path.name.startswith("ber_"):
             assert validate_scenario(path).curves
+        elif is_rd_scenario(read_yaml(path)):
+            assert load_rd_scenario(path).codecs
         else:
             assert load_scenario(path).codecs
 

@@ -10,6 +10,7 @@ from linksim.phy.ldpc import make_code
 from linksim.phy.modulation import Modulation
 
 LENGTHS = (0, 1, 100, 500)
+K = 324                      # information bits per codeword of the fixture's (648, 324) code
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +21,16 @@ def pipe():
 @pytest.fixture(scope="module")
 def payloads():
     rng = np.random.default_rng(7)
-    # a payload never ends in a zero byte (the receiver strips the zero padding)
-    return [(rng.integers(0, 256, max(n - 1, 0), dtype=np.uint8).tobytes() + b"\x5a")[:n] for n in LENGTHS]
+    # the last one ends in zero bytes: the pipe assumes nothing about a payload's bytes
+    return [rng.integers(0, 256, n, dtype=np.uint8).tobytes() for n in LENGTHS[:-1]] + \
+        [rng.integers(0, 256, LENGTHS[-1] - 3, dtype=np.uint8).tobytes() + b"\x00\x00\x00"]
+
+
+def payload_of(r, p):
+    """The received frame holds the payload, then only zero padding."""
+    assert len(r.frame) == (r.codewords * K - CRC_BITS) // 8
+    assert r.frame[len(p):] == bytes(len(r.frame) - len(p))
+    return r.frame[:len(p)]
 
 
 def test_round_trip_error_free_at_high_snr(pipe, payloads):
@@ -30,7 +39,7 @@ def test_round_trip_error_free_at_high_snr(pipe, payloads):
     assert len(out) == len(payloads)
     for p, r in zip(payloads, out):
         assert isinstance(r, Received)
-        assert r.crc_ok and r.data == p
+        assert r.crc_ok and payload_of(r, p) == p
         assert r.codewords == pipe.codewords_for(len(p)) == r.codewords_ok
         assert r.symbols == pipe.symbols_for(len(p)) == r.codewords * 324
 
@@ -40,9 +49,9 @@ def test_crc_failure_detected_on_bad_channel(pipe, payloads):
     out = pipe.transmit(payloads, -4.0)
     for p, r in zip(payloads, out):
         assert not r.crc_ok
-        assert len(r.data) <= (r.codewords * pipe.code.k - CRC_BITS) // 8   # length unknown to the receiver
+        assert len(r.frame) == (r.codewords * pipe.code.k - CRC_BITS) // 8
         assert r.codewords_ok < r.codewords
-    assert any(r.data != p for p, r in zip(payloads[1:], out[1:]))
+    assert any(r.frame[:len(p)] != p for p, r in zip(payloads[1:], out[1:]))
 
 
 def test_empty_list(pipe):
@@ -74,7 +83,8 @@ def test_modulate_layout_and_symbol_count(pipe, payloads):
     assert np.mean(np.abs(symbols) ** 2) == pytest.approx(1.0, abs=1e-5)
     # noiseless receive decodes everything
     out = pipe.demodulate(symbols, layout, 30.0)
-    assert [r.data for r in out] == payloads and all(r.crc_ok for r in out)
+    assert [payload_of(r, p) for r, p in zip(out, payloads)] == payloads and all(r.crc_ok for r in out)
+    assert payloads[-1].endswith(b"\x00") and out[-1].frame[:len(payloads[-1])] == payloads[-1]
 
 
 @pytest.mark.parametrize("code,mod", [("ldpc-80211n-648-r12", "qpsk"), ("ldpc-80211n-1944-r56", "qam64"),
@@ -104,19 +114,14 @@ def test_crc_matches_sionna_crc_without_left_padding(pipe):
         np.testing.assert_array_equal(c, direct)
 
 
-def test_payload_ending_in_zero_is_rejected(pipe):
-    with pytest.raises(ValueError, match="zero byte"):
-        pipe.modulate([b"abc\x00"])
-
-
 def test_one_flipped_bit_fails_the_crc():
     """Uncoded BPSK, noiseless: flip one symbol (one bit) anywhere -> that payload's CRC fails."""
     pipe = BitPipe(make_code("none"), Modulation("bpsk"))
     payloads = [b"\x01" * 150, b"\x7f" * 20]
     symbols, layout = pipe.modulate(payloads)
-    assert [r.data for r in pipe.demodulate(symbols, layout, 40.0)] == payloads
+    assert [r.frame[:len(p)] for r, p in zip(pipe.demodulate(symbols, layout, 40.0), payloads)] == payloads
     for position in (0, 8 * 150 - 1, 8 * 150 + 5, pipe.symbols_for(150) - 1):
         flipped = symbols.copy()
         flipped[position] *= -1
         out = pipe.demodulate(flipped, layout, 40.0)
-        assert not out[0].crc_ok and out[1].crc_ok and out[1].data == payloads[1]
+        assert not out[0].crc_ok and out[1].crc_ok and out[1].frame[:20] == payloads[1]

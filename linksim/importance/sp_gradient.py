@@ -1,9 +1,4 @@
-"""Semantic importance maps: how much each pixel matters to a downstream task.
-
-Every map is a callable ``images uint8 [N, H, W, 3] -> weights float32 [N, H, W, 3]``
-behind one interface, so any map can weight any trainable codec's loss (SP-JSCC)
-or drive any Qmap (HEVRC, DMV-JND) later. Maps are built from scenario nodes
-through :data:`IMPORTANCE_MAPS`.
+"""``sp_gradient``: SP-JSCC's map (units: weights ``[N, H, W, 3]``, mean square 1).
 
 The SP-JSCC map (Sun et al., eq. 7-9) is built from gradients of the classifier
 w.r.t. the pixels. Read literally -- the class-mean of the softmax gradients --
@@ -17,41 +12,12 @@ so that uniform weights are all ones and a weighted MSE with them is plain MSE.
 """
 from __future__ import annotations
 
-import abc
 from dataclasses import dataclass
 
 import numpy as np
 
-from .config import bounded
-from .registry import Registry
-
-IMPORTANCE_MAPS = Registry("importance map", "linksim.importance")
-
-
-class ImportanceMap(abc.ABC):
-    """Per-pixel, per-channel importance of images.
-
-    Input ``images`` uint8 (or float in [0, 255]) ``[N, H, W, 3]``, optional
-    ``labels`` int ``[N]``; output float32 ``[N, H, W, 3]``, non-negative, with
-    mean square 1 per image (uniform importance = all ones).
-    """
-
-    @abc.abstractmethod
-    def __call__(self, images: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
-        """Weights ``[N, H, W, 3]`` for ``images`` ``[N, H, W, 3]``."""
-
-
-def l2_normalise(weights: np.ndarray) -> np.ndarray:
-    """Eq. 9's per-image L2 normalisation, scaled so that uniform weights become ones.
-
-    ``[N, ...] -> [N, ...]``: each image's weights divided by their L2 norm and
-    multiplied by ``sqrt(size)``; an all-zero map becomes uniform.
-    """
-    flat = weights.reshape(len(weights), -1).astype(np.float64)
-    norm = np.linalg.norm(flat, axis=1, keepdims=True)
-    uniform = np.ones_like(flat)
-    out = np.where(norm > 0, flat / np.where(norm > 0, norm, 1.0) * np.sqrt(flat.shape[1]), uniform)
-    return out.reshape(weights.shape).astype(np.float32)
+from ..config import bounded
+from .base import IMPORTANCE_MAPS, UNIT_WEIGHT, ImportanceMap, l2_normalise
 
 
 @dataclass(frozen=True)
@@ -79,9 +45,11 @@ class SPGradientMap(ImportanceMap):
             used instead of loading ``config.classifier`` from the zoo.
     """
 
+    units = UNIT_WEIGHT
+
     def __init__(self, config: SPGradientConfig, model=None):
         import tensorflow as tf
-        from . import zoo
+        from .. import zoo
         self.config = config
         self.model = model if model is not None else zoo.load_classifier(config.classifier)
 

@@ -1,0 +1,93 @@
+"""``linksim rd``: real bpp against PSNR/SSIM/accuracy, targets that always fit, BD figures, bad input."""
+import json
+
+import pytest
+
+from linksim.cli import main
+from linksim.errors import ConfigError
+from linksim.rd import RdCodec, RdScenario
+
+
+def write(tmp_path, text):
+    path = tmp_path / "rd.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_rd_run_reports_real_bytes_and_targets_fit(tmp_path, tiny_qmap_weights, capsys):
+    path = write(tmp_path, f"""
+images: 20
+codecs:
+  - {{source: {{type: qmap, weights: {tiny_qmap_weights}, strategy: uniform, levels: 64}}, targets_bpp: [0.9, 1.2]}}
+  - {{source: {{type: qmap, weights: {tiny_qmap_weights}, strategy: icm, levels: 64}}, targets_bpp: [0.9, 1.2]}}
+  - {{source: {{type: bpg}}, qualities: [30, 36, 42, 48, 51]}}
+compare: ["qmap2021-icm vs qmap2021-uniform"]
+""")
+    assert main(["rd", str(path), "--out", str(tmp_path / "out")]) == 0
+    doc = json.loads((tmp_path / "out" / "rd.json").read_text())
+    assert (tmp_path / "out" / "rd.png").is_file()
+    rows = {(c["codec"], c.get("target_bpp", c.get("quality"))): c for c in doc["curves"]}
+    for target in (0.9, 1.2):
+        row = rows["qmap2021-uniform", target]
+        assert row["n_images"] == 20 and row["bpp"]["mean"] <= target
+    bpg = [rows["bpg", q]["bpp"]["mean"] for q in (30, 36, 42, 48, 51)]
+    assert bpg == sorted(bpg, reverse=True)
+    paired = [c for c in doc["comparisons"] if c["a"] == "qmap2021-icm"]
+    assert len(paired) == 2 and "accuracy_resnet32" in paired[0] and "psnr_db" in paired[0]
+    assert "BD-rate" not in capsys.readouterr().out          # no curve pair was compared
+
+
+def test_target_streams_never_exceed_their_budget(tiny_qmap_weights, sample):
+    from linksim.codecs.separate import shared_cache
+    from linksim.codecs.source.base import SOURCES, QualityLadder
+    from linksim.data import fallback_image
+    source = SOURCES.build(SOURCES.parse({"type": "qmap", "weights": tiny_qmap_weights, "levels": 32,
+                                          "strategy": "inverse_icm"}, "s"))
+    ladder = QualityLadder(source, sample.images[:8], shared_cache(None), fallback_image())
+    sent = 0
+    for limit in (100, 115, 140):
+        for i, pos in enumerate(ladder.best(limit)):
+            if pos is None:
+                assert len(ladder.stream(i, len(source.grid) - 1)) > limit     # not even the lowest rate fits
+            else:
+                sent += 1
+                assert len(ladder.stream(i, pos)) <= limit
+    assert sent > 0
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("codecs: [{source: {type: jpeg}, qualities: [1]}]", "unknown source codec type 'jpeg'"),
+    ("codecs: [{source: {type: qmap, strategy: nope}, qualities: [0.5]}]", "unknown strategy 'nope'"),
+    ("codecs: [{source: {type: bpg}, targets_bpp: [30]}]", "out of range"),
+    ("codecs: [{source: {type: bpg}}]", "either 'qualities' or 'targets_bpp'"),
+    ("codecs: [{source: {type: bpg}, qualities: [60]}]", "outside the source's range"),
+    ("codecs: [{source: {type: qmap, weights: nowhere}, qualities: [0.5]}]", "no weights named 'nowhere'"),
+])
+def test_bad_rd_input_is_one_line_and_exit_2(tmp_path, capsys, text, needle):
+    code = main(["rd", str(write(tmp_path, "images: 10\n" + text)), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and needle in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_a_level_outside_a_qmap_source_range_is_refused(tmp_path, tiny_qmap_weights, capsys):
+    text = f"images: 10\ncodecs: [{{source: {{type: qmap, weights: {tiny_qmap_weights}, strategy: uniform}}, " \
+           "qualities: [1.5]}]"
+    code = main(["rd", str(write(tmp_path, text)), "--out", str(tmp_path / "o")])
+    assert code == 2 and "outside the source's range" in capsys.readouterr().err
+
+
+def test_corrupt_qmap_weights_are_one_line_and_exit_2(tmp_path, tiny_qmap_weights, capsys):
+    import shutil
+    from pathlib import Path
+    bad = tmp_path / "run"
+    shutil.copytree(Path(tiny_qmap_weights).parent, bad)
+    (bad / "qmap2021.weights.npz").write_bytes(b"not an npz")
+    text = f"images: 10\ncodecs: [{{source: {{type: qmap, weights: {bad / 'qmap2021.weights.npz'}}}, qualities: [0.5]}}]"
+    code = main(["rd", str(write(tmp_path, text)), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "cannot load weights" in err and "Traceback" not in err
+
+
+def test_compare_must_name_two_codecs():
+    with pytest.raises(ConfigError, match="must name two codecs"):
+        RdScenario(codecs=(RdCodec(qualities=(30.0,)),), compare=("bpg vs x",))
