@@ -119,26 +119,14 @@ def fuzz(args, images):
     src = source_for(args, "uniform")
     ctx = src.prepare(images[:50])
     streams = src.encode_batch(images[:50], np.linspace(0, 1, 50).tolist(), ctx)
-    rng = np.random.default_rng(1)
-    cases, kinds = [], []
-    for _ in range(args.fuzz):
-        data = bytearray(streams[rng.integers(len(streams))])
-        kind = rng.integers(3)
-        if kind == 0:
-            for _ in range(rng.integers(1, 9)):
-                data[rng.integers(len(data))] ^= 1 << rng.integers(8)
-        elif kind == 1:
-            data = data[:rng.integers(len(data))]
-        else:
-            data = bytearray(rng.integers(0, 256, rng.integers(0, 400), dtype=np.uint8).tobytes())
-        cases.append(bytes(data))
-        kinds.append(("flipped", "truncated", "random")[kind])
+    from linksim.codecs.source.base import DAMAGE_KINDS, damaged_streams
+    cases, kinds = damaged_streams(streams, args.fuzz, seed=1)
     t0 = time.time()
     decoded = []
     for s in range(0, len(cases), 500):
         decoded += src.decode_batch(cases[s:s + 500])
     ok = [d is not None for d in decoded]
-    for name in ("flipped", "truncated", "random"):
+    for name in DAMAGE_KINDS:
         sel = [o for o, k in zip(ok, kinds) if k == name]
         print(f"fuzz {name}: {len(sel)} cases, {sum(sel)} decoded to an image, {len(sel) - sum(sel)} refused")
     print(f"fuzz: {len(cases)} cases, process alive, {time.time() - t0:.1f} s")
@@ -148,6 +136,7 @@ def speed(args, images):
     src = source_for(args, "uniform")
     params = sum(int(np.prod(v.shape)) for v in src.model.trainable_variables)
     ctx = src.prepare(images)
+    src.decode_batch(src.encode_batch(images[:2], [0.5, 0.5], ctx.subset([0, 1])))   # builds the coding tables
     t0 = time.time()
     streams = src.encode_batch(images, [0.5] * len(images), ctx)
     t1 = time.time()

@@ -188,15 +188,18 @@ class Scenario:
         if self.classifier in self.judges:
             raise ConfigError(f"'judges': {self.classifier!r} is already the primary 'classifier'")
 
-    @property
-    def judge_names(self) -> tuple:
-        """The primary classifier, then the further judges."""
-        return (self.classifier,) + tuple(self.judges)
+    judge_names = property(lambda self: judge_names(self), doc="The primary classifier, then the further judges.")
+    compare_pairs = property(lambda self: compare_pairs(self), doc="``compare`` as ``(a, b)`` label pairs.")
 
-    @property
-    def compare_pairs(self) -> tuple:
-        """``compare`` as ``(a, b)`` label pairs."""
-        return tuple(tuple(part.strip() for part in item.split(" vs ")) for item in self.compare)
+
+def judge_names(scenario) -> tuple:
+    """A scenario's primary ``classifier``, then its further ``judges``."""
+    return (scenario.classifier,) + tuple(scenario.judges)
+
+
+def compare_pairs(scenario) -> tuple:
+    """A scenario's ``compare`` items ``"a vs b"`` as ``(a, b)`` pairs."""
+    return tuple(tuple(part.strip() for part in item.split(" vs ")) for item in scenario.compare)
 
 
 def _registries() -> tuple:

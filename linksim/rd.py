@@ -36,7 +36,7 @@ import numpy as np
 from . import metrics
 from .codecs.source.base import SOURCES, QualityLadder, decode_many
 from .codecs.source.bpg import BpgSourceConfig
-from .config import bounded, from_mapping, node
+from .config import bounded, compare_pairs, from_mapping, judge_names, node
 from .errors import ConfigError
 
 
@@ -97,13 +97,8 @@ class RdScenario:
     def labels(self) -> list:
         return [c.label() for c in self.codecs]
 
-    @property
-    def judge_names(self) -> tuple:
-        return (self.classifier,) + tuple(self.judges)
-
-    @property
-    def compare_pairs(self) -> tuple:
-        return tuple(tuple(p.strip() for p in item.split(" vs ")) for item in self.compare)
+    judge_names = property(judge_names)
+    compare_pairs = property(compare_pairs)
 
 
 def is_rd_scenario(raw: dict) -> bool:
@@ -271,13 +266,11 @@ def run_rd(scenario: RdScenario, out, threads: int = 2, progress=lambda line: No
     """Evaluate ``scenario`` and write ``rd.json`` and ``rd.png`` into ``out``; returns the document."""
     from . import zoo
     from .config import to_plain
-    from .data import load_split
+    from .pipeline import load_dataset
     from .results import _clean, provenance
     from .sim import configure_threads
     configure_threads(threads)
-    dataset = load_split(scenario.data, "test")
-    if scenario.images is not None:
-        dataset = dataset.take_per_class(scenario.images)
+    dataset = load_dataset(scenario)
     judges = {name: zoo.load_classifier(name) for name in scenario.judge_names}
     t0 = time.time()
     body = evaluate(scenario, dataset, judges, progress)

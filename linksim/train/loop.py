@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict
+from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 
 import tensorflow as tf
@@ -34,7 +34,9 @@ class EpochLoop:
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         self.log = log
-        self._check_config(json.loads(json.dumps(asdict(config))))   # tuples compare as stored lists
+        defaults = {f.name: f.default for f in fields(config) if f.default is not MISSING}
+        plain = lambda d: json.loads(json.dumps(d))                  # tuples compare as stored lists
+        self._check_config(plain(asdict(config)), plain(defaults))
         self.epoch = tf.Variable(0, dtype=tf.int64)
         checkpoint = tf.train.Checkpoint(epoch=self.epoch, **trackables)
         self.manager = tf.train.CheckpointManager(checkpoint, self.out / "ckpt", max_to_keep=2)
@@ -44,10 +46,11 @@ class EpochLoop:
         wall_file = self.out / "wall.json"
         self.wall_seconds = json.loads(wall_file.read_text())["seconds"] if wall_file.exists() else 0.0
 
-    def _check_config(self, options: dict):
+    def _check_config(self, options: dict, defaults: dict):
+        """Refuse other options than the stored run's; an option the stored run predates counts at its default."""
         path = self.out / "config.json"
         if path.exists():
-            stored = json.loads(path.read_text())
+            stored = {**defaults, **json.loads(path.read_text())}
             changed = sorted(k for k in set(stored) | set(options) if stored.get(k) != options.get(k))
             if changed:
                 diffs = ", ".join(f"{k}: {stored.get(k)!r} -> {options.get(k)!r}" for k in changed)

@@ -57,6 +57,8 @@ class QmapTrainConfig:
         t1, t2: ``lambda(q) = t1 * exp(t2 * q)``.
         map_shares: shares of the uniform, gradient, blob and semantic training maps.
         sim_classifier: zoo classifier of the semantic maps.
+        init: weights to start from (a zoo name or a run's ``qmap2021.weights.npz`` with
+            the same network geometry; t1 and t2 may differ): fine-tuning.
         seed: seeds the initial weights, data order, maps and flips.
     """
     epochs: int = bounded(14, lo=1, hi=10000)
@@ -71,6 +73,7 @@ class QmapTrainConfig:
     t2: float = bounded(7.3, lo=0.0, hi=20.0)
     map_shares: Tuple[float, ...] = (0.3, 0.2, 0.25, 0.25)
     sim_classifier: str = "resnet32"
+    init: str = ""
     seed: int = bounded(0, lo=0, hi=2**31 - 1)
 
 
@@ -122,8 +125,17 @@ def _semantic_maps(cfg: QmapTrainConfig, images: np.ndarray, out: Path, log=prin
 
 
 def build_codec(cfg: QmapTrainConfig) -> QmapCodec:
+    """The network of ``cfg``, with the ``init`` weights if any (their network geometry must match)."""
     model = QmapCodec(cfg.width, cfg.latent, cfg.hyper_latent, cfg.condition, cfg.t1, cfg.t2)
     model.build_variables()
+    if cfg.init:
+        from .. import zoo
+        from ..errors import ConfigError
+        shape = ("width", "latent", "hyper_latent", "condition")
+        theirs = {k: v for k, v in zoo.entry(cfg.init).get("geometry", {}).items() if k in shape}
+        if theirs != {k: getattr(cfg, k) for k in shape}:
+            raise ConfigError(f"init weights '{cfg.init}' have geometry {theirs}, unlike this training's")
+        model.load_npz(zoo.verified_path(cfg.init))
     return model
 
 

@@ -134,6 +134,33 @@ def decode_many(source: SourceCodec, streams: Sequence[bytes]) -> list:
     return [_DECODED[source.id, s] for s in streams]
 
 
+DAMAGE_KINDS = ("flipped", "truncated", "random")
+
+
+def damaged_streams(streams: Sequence[bytes], count: int, seed: int = 0) -> tuple:
+    """``count`` streams damaged as a channel or a disk would: ``(cases, kinds)``.
+
+    Each case is one of ``streams`` with 1-8 flipped bits, cut at a random
+    length, or replaced by 0-399 random bytes (kinds of :data:`DAMAGE_KINDS`);
+    for checking that a decoder refuses or survives them.
+    """
+    rng = np.random.default_rng(seed)
+    cases, kinds = [], []
+    for _ in range(count):
+        data = bytearray(streams[rng.integers(len(streams))])
+        kind = int(rng.integers(3))
+        if kind == 0:
+            for _ in range(rng.integers(1, 9)):
+                data[rng.integers(len(data))] ^= 1 << rng.integers(8)
+        elif kind == 1:
+            data = data[:rng.integers(len(data))]
+        else:
+            data = bytearray(rng.integers(0, 256, rng.integers(0, 400), dtype=np.uint8).tobytes())
+        cases.append(bytes(data))
+        kinds.append(DAMAGE_KINDS[kind])
+    return cases, kinds
+
+
 def _mse(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
 

@@ -1,4 +1,8 @@
+import numpy as np
 import pytest
+from PIL import Image
+
+from linksim import CIFAR10_CLASSES
 
 
 class Interrupted(Exception):
@@ -25,3 +29,16 @@ def straight_and_resumed(tmp_path):
         assert any("resumed from" in line and "at epoch 1" in line for line in lines)
         return tmp_path / "straight", tmp_path / "resumed", result
     return run
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory):
+    """An image-folder tree of 20 noisy training images, 2 per class."""
+    root = tmp_path_factory.mktemp("cifar")
+    rng = np.random.default_rng(0)
+    for label, cls in enumerate(CIFAR10_CLASSES):
+        (root / "train" / cls).mkdir(parents=True)
+        for i in range(2):
+            img = np.clip(rng.normal(25 * label, 40, (32, 32, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(img).save(root / "train" / cls / f"{i:04d}.png")
+    return root

@@ -42,3 +42,21 @@ def test_changed_options_in_the_same_folder_are_refused(tmp_path):
     EpochLoop(tmp_path, Options(), log=lambda m: None)
     with pytest.raises(ConfigError, match=r"lr: 0.1 -> 0.2"):
         EpochLoop(tmp_path, Options(lr=0.2), log=lambda m: None)
+
+
+@dataclass(frozen=True)
+class NewerOptions(Options):
+    shares: tuple = (0.5, 0.5)
+    init: str = ""
+
+
+def test_a_run_resumes_under_options_added_later_at_their_defaults(tmp_path):
+    EpochLoop(tmp_path, Options(), log=lambda m: None)
+    EpochLoop(tmp_path, NewerOptions(), log=lambda m: None)              # the new keys at their defaults
+    with pytest.raises(ConfigError, match="init"):
+        EpochLoop(tmp_path, NewerOptions(init="x"), log=lambda m: None)
+
+
+def test_tuple_options_compare_equal_to_their_stored_lists(tmp_path):
+    EpochLoop(tmp_path, NewerOptions(shares=(0.2, 0.8)), log=lambda m: None)
+    EpochLoop(tmp_path, NewerOptions(shares=(0.2, 0.8)), log=lambda m: None)

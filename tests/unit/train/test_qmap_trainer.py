@@ -1,25 +1,10 @@
 """The Qmap-codec trainer: resumable, its training maps are valid, and it exports loadable weights."""
 import numpy as np
 import pytest
-from PIL import Image
-
-from linksim import CIFAR10_CLASSES
 from linksim.errors import ConfigError
 from linksim.train.qmap import MAP_KINDS, QmapTrainConfig, train_qmap, training_qmaps
 
 TINY = dict(epochs=2, batch_size=10, width=8, latent=8, hyper_latent=4, condition=4)
-
-
-@pytest.fixture(scope="module")
-def tiny_folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cifar")
-    rng = np.random.default_rng(0)
-    for label, cls in enumerate(CIFAR10_CLASSES):
-        (root / "train" / cls).mkdir(parents=True)
-        for i in range(2):
-            img = np.clip(rng.normal(25 * label, 40, (32, 32, 3)), 0, 255).astype(np.uint8)
-            Image.fromarray(img).save(root / "train" / cls / f"{i:04d}.png")
-    return root
 
 
 def variables_after(run_dir, cfg):

@@ -79,20 +79,9 @@ def test_bytes_alone_decode_to_the_decoder_of_the_quantised_latents(source, tiny
 
 
 def test_corrupt_streams_never_kill_the_process(source, images):
-    rng = np.random.default_rng(5)
+    from linksim.codecs.source.base import damaged_streams
     streams = source.encode_batch(images[:2], [1.0, 1.5], source.prepare(images[:2]))
-    cases = []
-    for _ in range(60):
-        data = bytearray(streams[rng.integers(2)])
-        kind = rng.integers(3)
-        if kind == 0:
-            for _ in range(rng.integers(1, 4)):
-                data[rng.integers(len(data))] ^= 1 << rng.integers(8)
-        elif kind == 1:
-            data = data[:rng.integers(len(data))]
-        else:
-            data = bytearray(rng.integers(0, 256, rng.integers(0, 60), dtype=np.uint8).tobytes())
-        cases.append(bytes(data))
+    cases, _ = damaged_streams(streams, 60, seed=5)
     for data, image in zip(cases, source.decode_batch(cases)):
         assert image is None or (image.shape == (32, 32, 3) and image.dtype == np.uint8)
 
