@@ -8,7 +8,7 @@ over images: real bpp (``8 * bytes / (H * W)``, every byte of the stream,
 header included), PSNR, SSIM and every judge's accuracy. An image whose
 smallest stream exceeds a target is not delivered: it shows the fallback
 image and counts in ``not_fitting``. ``compare: ["a vs b"]`` adds the paired
-differences a - b per operating point (shared targets or qualities) and,
+differences a - b at every target rate both have (the same real budget) and,
 for curves at fixed qualities, BD-rate and BD-PSNR of a against b (the
 ``bjontegaard`` package, Akima interpolation, over the two curves' common
 range).
@@ -195,7 +195,8 @@ def _comparisons(scenario, curves, per_image, names) -> list:
     from bjontegaard import bd_psnr, bd_rate
     out = []
     for a, b in scenario.compare_pairs:
-        shared = [k for (label, k) in per_image if label == a and (b, k) in per_image]
+        # paired gaps where both meet the same real budget; at equal quality numbers their rates differ
+        shared = [k for (label, k) in per_image if label == a and (b, k) in per_image and dict(k).get("target_bpp")]
         for key in shared:
             (ca, pa, sa), (cb, pb, sb) = per_image[a, key], per_image[b, key]
             gaps = {f"accuracy_{name}": metrics.paired_difference(ca[j], cb[j]) for j, name in enumerate(names)}

@@ -67,7 +67,7 @@ class QmapTrainConfig:
     final_lr_share: float = bounded(0.1, lo=0.0, hi=1.0)
     width: int = bounded(96, lo=4, hi=1024)
     latent: int = bounded(128, lo=4, hi=1024)
-    hyper_latent: int = bounded(64, lo=4, hi=1024)
+    hyper_latent: int = bounded(24, lo=4, hi=1024)
     condition: int = bounded(48, lo=4, hi=1024)
     t1: float = bounded(1e-4, lo=1e-7, hi=10.0)
     t2: float = bounded(7.3, lo=0.0, hi=20.0)
