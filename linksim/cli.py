@@ -76,11 +76,9 @@ def _validate(args) -> int:
         return 0
     from .rd import is_rd_scenario, load_rd_scenario
     if is_rd_scenario(read_yaml(args.scenario)):
-        from . import zoo
+        from .rd import build_sources
         rd = load_rd_scenario(args.scenario, args.set or ())
-        for codec in rd.codecs:
-            if hasattr(codec.source, "weights"):
-                zoo.entry(codec.source.weights)          # missing weights fail here, not in `linksim rd`
+        build_sources(rd)                                # weights and qualities fail here, not in `linksim rd`
         points = sum(len(c.qualities) + len(c.targets_bpp) for c in rd.codecs)
         print(f"{args.scenario}: ok (rd scenario: {len(rd.codecs)} source codecs, {points} operating points)")
         return 0

@@ -117,11 +117,13 @@ def load_rd_scenario(path, overrides=(), values=None) -> RdScenario:
     return from_mapping(RdScenario, apply_overrides(raw, overrides))
 
 
-def _check_quality(source, quality, label):
-    grid = source.grid
-    lo, hi = min(grid), max(grid)
-    if not lo <= quality <= hi:
-        raise ConfigError(f"rd codec {label}: quality {quality!r} outside the source's range [{lo}, {hi}]")
+def build_sources(scenario: RdScenario) -> list:
+    """The source codec of every entry, each of its qualities checked (ConfigError before any coding)."""
+    sources = [SOURCES.build(codec.source) for codec in scenario.codecs]
+    for source, codec in zip(sources, scenario.codecs):
+        for quality in codec.qualities:
+            source.check_quality(quality)
+    return sources
 
 
 def operating_points(source, codec: RdCodec, ladder: QualityLadder, pixels: int) -> list:
@@ -129,7 +131,6 @@ def operating_points(source, codec: RdCodec, ladder: QualityLadder, pixels: int)
     n = len(ladder.images)
     out = []
     for quality in codec.qualities:
-        _check_quality(source, quality, codec.label())
         streams = ladder.at_qualities(range(n), [int(quality) if quality in source.grid else quality] * n)
         out.append(({"quality": quality}, streams))
     for target in codec.targets_bpp:
@@ -157,15 +158,14 @@ def evaluate(scenario: RdScenario, dataset, judges: dict, progress=lambda line: 
     names = tuple(judges)
     curves, per_image = [], {}
     fallback = fallback_image(images.shape[1:])
-    for codec in scenario.codecs:
-        source = SOURCES.build(codec.source)
+    for codec, source in zip(scenario.codecs, build_sources(scenario)):
         cache = shared_cache(None if codec.cache == "memory" else str(default_cache_dir() / "encodings.sqlite"))
         ladder = QualityLadder(source, images, cache, fallback)
         t0 = time.time()
         for point, streams in operating_points(source, codec, ladder, pixels):
             shown = np.repeat(fallback[None], len(images), axis=0)
             sent = [i for i, s in enumerate(streams) if s is not None]
-            decoded = decode_many(source, [streams[i] for i in sent])
+            decoded = decode_many(source, [streams[i] for i in sent], images.shape[1:])
             undecodable = [i for i, im in zip(sent, decoded) if im is None]
             for i, im in zip(sent, decoded):
                 if im is not None:

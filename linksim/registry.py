@@ -37,6 +37,8 @@ class Registry:
         def wrap(factory):
             if name in self._entries:
                 raise ValueError(f"{self.kind} '{name}' registered twice")
+            if any(cls is config_cls for _, cls in self._entries.values()):
+                raise ValueError(f"{self.kind} '{name}': {config_cls.__name__} already configures another entry")
             self._entries[name] = (factory, config_cls)
             return factory
         return wrap

@@ -166,11 +166,11 @@ class _DigitalLink(Codec):
                     streams.append(stream)
                 elif r.crc_ok:
                     outage[i] = True              # passed its CRC, but no stream can be read from it
-        for i, image in zip(wanted, decode_many(self.source, streams)):
-            if image is not None and image.shape == images[i].shape:
-                images[i] = image
-            else:
+        for i, image in zip(wanted, decode_many(self.source, streams, images.shape[1:])):
+            if image is None:
                 outage[i] = True                  # passed its CRC (or decoded anyway) but undecodable
+            else:
+                images[i] = image
         return Reception(images, outage)
 
 
@@ -298,7 +298,7 @@ class CapacityLink(_DigitalLink):
         outage = tx.outage.copy()
         for i, p in enumerate(positions):
             if p is not None:
-                image = decoded(self.source, ladder.stream(i, p))
+                image = decoded(self.source, ladder.stream(i, p), images.shape[1:])
                 if image is None:
                     outage[i] = True
                 else:

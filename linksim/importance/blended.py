@@ -8,8 +8,9 @@ The paper's equation is garbled in its text; our reading::
     v = a + Norm(b)              Norm scales b linearly into [0, min of a's non-zero values]
     v[v == 0] = min of v's non-zero values
 
-so every salient pixel ranks above every non-salient one (the priority order
-of HEVRC section 3.5: salient, then simple, then complex), and no pixel is
+so no non-salient pixel ranks above a salient one (the simplest non-salient
+pixel ties with the least important salient one: the priority order of HEVRC
+section 3.5, salient, then simple, then complex), and no pixel is
 left with zero importance (a pixel at v = 0 would never get bits from the
 rho branch of the Qmap mapping). A SIM that Otsu cannot split (constant)
 counts as all salient.

@@ -76,8 +76,8 @@ class GradCamMap(ImportanceMap):
         def cams(x):
             inputs = tf.concat([x, x[:, :, ::-1]], 0) if views == 2 else x
             with tf.GradientTape() as tape:
+                tape.watch(inputs)           # records every op, trainable classifier variables or not
                 maps, logits = features(inputs, training=False)
-                tape.watch(maps)
                 mean_logits = tf.add_n(tf.split(logits, views, 0)) / views
                 cls = tf.argmax(mean_logits, axis=1, output_type=tf.int32)
                 score = tf.reduce_sum(tf.gather(mean_logits, cls, axis=1, batch_dims=1))

@@ -67,7 +67,12 @@ class ComplexityMap(ImportanceMap):
         return complexity(np.asarray(images), self.config.block)
 
 
-@IMPORTANCE_MAPS.register("inverse_icm", ComplexityConfig)
+@dataclass(frozen=True)
+class InverseComplexityConfig(ComplexityConfig):
+    """``inverse_icm`` (its own class: a registry tells its entries apart by their config class)."""
+
+
+@IMPORTANCE_MAPS.register("inverse_icm", InverseComplexityConfig)
 class InverseComplexityMap(ComplexityMap):
     """``1 - ICM`` (strategy C: simple regions first)."""
 

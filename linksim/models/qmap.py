@@ -110,6 +110,14 @@ class SFTResidualBlock(tf.keras.layers.Layer):
         return x + h
 
 
+class _Scratch:
+    """State a codec must keep out of Keras' tracking (coding tables, compiled graphs), so that
+    :meth:`QmapCodec.save_npz` writes the same variables before and after coding."""
+
+    def __init__(self):
+        self.coders, self.graphs = None, {}
+
+
 class QmapCodec(tf.keras.Model):
     """The Qmap-conditioned mean-scale hyperprior codec.
 
@@ -154,8 +162,7 @@ class QmapCodec(tf.keras.Model):
         self.igdn = tfc.GDN(inverse=True)
         self.s_out = _deconv(3, 5)
         self.z_prior = tfc.NoisyDeepFactorized(batch_shape=[hyper_latent])
-        self._coders = None
-        self._graphs = {}
+        self._scratch = _Scratch()
 
     # ---- transforms ------------------------------------------------------------
     def analysis(self, images, qmap):
@@ -214,13 +221,13 @@ class QmapCodec(tf.keras.Model):
     # ---- real bitstreams ---------------------------------------------------------
     def _entropy_coders(self):
         """(z model, y model) with range-coding tables, built once per loaded codec."""
-        if self._coders is None:
+        if self._scratch.coders is None:
             em_z = tfc.ContinuousBatchedEntropyModel(self.z_prior, coding_rank=3, compression=True,
                                                     offset_heuristic=False)
             em_y = tfc.LocationScaleIndexedEntropyModel(tfc.NoisyNormal, NUM_SCALES, scale_fn,
                                                         coding_rank=3, compression=True)
-            self._coders = (em_z, em_y)
-        return self._coders
+            self._scratch.coders = (em_z, em_y)
+        return self._scratch.coders
 
     def quantised_latents(self, images, qmap):
         """``-> (y_hat, z_hat)`` exactly as :meth:`compress` codes them (for checks)."""
@@ -236,9 +243,9 @@ class QmapCodec(tf.keras.Model):
         Runs as one graph (about 1.25x faster than eagerly on 2 cores; the bytes are the same).
         """
         self._entropy_coders()                       # their tables are variables: made outside the graph
-        if self._graphs.get("compress") is None:
-            self._graphs["compress"] = tf.function(self._compress, reduce_retracing=True)
-        return self._graphs["compress"](images, qmap)
+        if self._scratch.graphs.get("compress") is None:
+            self._scratch.graphs["compress"] = tf.function(self._compress, reduce_retracing=True)
+        return self._scratch.graphs["compress"](images, qmap)
 
     def _compress(self, images, qmap):
         em_z, em_y = self._entropy_coders()
@@ -253,9 +260,10 @@ class QmapCodec(tf.keras.Model):
         """Strings of :meth:`compress` and y's grid ``(h, w)`` -> images ``[B, 4h, 4w, 3]`` in [0, 255]."""
         self._entropy_coders()
         key = ("decompress", int(latent_shape[0]), int(latent_shape[1]))
-        if self._graphs.get(key) is None:
-            self._graphs[key] = tf.function(lambda z, y: self._decompress(z, y, key[1:]), reduce_retracing=True)
-        return self._graphs[key](z_strings, y_strings)
+        if self._scratch.graphs.get(key) is None:
+            self._scratch.graphs[key] = tf.function(lambda z, y: self._decompress(z, y, key[1:]),
+                                                    reduce_retracing=True)
+        return self._scratch.graphs[key](z_strings, y_strings)
 
     def _decompress(self, z_strings, y_strings, latent_shape):
         em_z, em_y = self._entropy_coders()
@@ -301,4 +309,4 @@ class QmapCodec(tf.keras.Model):
             raise ValueError(f"{path} does not hold this model's variables")
         for v, a in zip(self.weights, arrays):
             v.assign(a)
-        self._coders, self._graphs = None, {}
+        self._scratch = _Scratch()

@@ -22,6 +22,7 @@ and the bit pipe assumes nothing about a stream's bytes.
 from __future__ import annotations
 
 import abc
+import math
 from typing import Optional, Sequence
 
 import numpy as np
@@ -45,10 +46,20 @@ class SourceCodec(abc.ABC):
     label: str
     #: Qualities in order of falling rate (best quality first).
     grid: Sequence
+    #: Grid positions below a bisection's boundary that :meth:`QualityLadder.best` also tries
+    #: (for codecs whose sizes jitter along a fine grid; 0 keeps the plain bisection).
+    search_window: int = 0
 
     def quality_key(self, quality) -> str:
         """The full quality as the encoding cache stores it (no rounding)."""
         return repr(quality)
+
+    def check_quality(self, quality) -> None:
+        """Raise :class:`~linksim.errors.ConfigError` unless ``quality`` is one this source codes (default: on its grid)."""
+        from ...errors import ConfigError
+        if quality not in self.grid:
+            raise ConfigError(f"source {self.label}: quality {quality!r} is not one of its qualities "
+                              f"({min(self.grid)}..{max(self.grid)} in steps of its grid)")
 
     def encode_batch(self, images: np.ndarray, qualities: Sequence, context: "SourceContext") -> list:
         """Streams of ``images[k]`` at ``qualities[k]`` (one per image); batched where the codec can.
@@ -81,6 +92,14 @@ class SourceCodec(abc.ABC):
         return out
 
     @abc.abstractmethod
+    def picture_size(self, data: bytes) -> tuple:
+        """``(height, width)`` a stream's header announces; raises :class:`BitstreamError` if unreadable.
+
+        Read before decoding, so that a corrupt header announcing a huge
+        picture is refused instead of decoded.
+        """
+
+    @abc.abstractmethod
     def stream_length(self, frame: bytes) -> int:
         """Length of the stream at the start of ``frame`` (what follows is padding).
 
@@ -107,31 +126,37 @@ _DECODED = {}
 _DECODED_LIMIT = 20000
 
 
-def decoded(source: SourceCodec, data: bytes) -> Optional[np.ndarray]:
-    """Read-only decoded image of ``data`` by ``source``, None if undecodable; memoised by (source id, bytes).
+def _announces(source: SourceCodec, data: bytes, shape) -> bool:
+    try:
+        return tuple(source.picture_size(data)) == tuple(shape[:2])
+    except BitstreamError:
+        return False
+
+
+def decode_many(source: SourceCodec, streams: Sequence[bytes], shape) -> list:
+    """Read-only decoded images of ``streams`` (None where undecodable), memoised by (source id, bytes).
 
     The transmitter's distortion estimate and every run's receiver decode a
-    given stream once (a CRC-checked stream is the sent one).
+    given stream once (a CRC-checked stream is the sent one); the missing
+    ones are decoded in one batch. A stream whose header announces another
+    picture size than ``shape`` (``[H, W, ...]``) is refused unread.
     """
-    key = (source.id, data)
-    if key not in _DECODED:
-        if len(_DECODED) >= _DECODED_LIMIT:
-            _DECODED.clear()
-        (image,) = source.decode_batch([data])
-        if image is not None:
-            image.setflags(write=False)
-        _DECODED[key] = image
-    return _DECODED[key]
-
-
-def decode_many(source: SourceCodec, streams: Sequence[bytes]) -> list:
-    """:func:`decoded` for many streams, the missing ones decoded in one batch."""
+    if len(_DECODED) > _DECODED_LIMIT:
+        _DECODED.clear()
     todo = list(dict.fromkeys(s for s in streams if (source.id, s) not in _DECODED))
-    for data, image in zip(todo, source.decode_batch(todo) if todo else []):
+    readable = [s for s in todo if _announces(source, s, shape)]
+    images = dict(zip(readable, source.decode_batch(readable) if readable else []))
+    for data in todo:
+        image = images.get(data)
         if image is not None:
             image.setflags(write=False)
         _DECODED[source.id, data] = image
     return [_DECODED[source.id, s] for s in streams]
+
+
+def decoded(source: SourceCodec, data: bytes, shape) -> Optional[np.ndarray]:
+    """:func:`decode_many` of one stream."""
+    return decode_many(source, [data], shape)[0]
 
 
 DAMAGE_KINDS = ("flipped", "truncated", "random")
@@ -208,12 +233,17 @@ class QualityLadder:
         return self.streams([i], [position])[0]
 
     def best(self, max_bytes, indices: Optional[Sequence[int]] = None) -> list:
-        """Per image (of ``indices``, default all), the best grid position whose stream fits ``max_bytes``.
+        """Per image (of ``indices``, default all), a grid position whose stream fits ``max_bytes``.
 
         ``max_bytes`` is one number or one per image; None where not even the
         last position fits. Bisection over the grid, every image in lockstep:
         ``lo, hi = 0, last``; ``mid = (lo + hi) // 2``; fits -> ``hi = mid``
-        else ``lo = mid + 1`` (the invariant: ``hi`` fits).
+        else ``lo = mid + 1`` (the invariant: ``hi`` fits), so the result is a
+        fitting position whose predecessor does not fit: the first fitting one
+        when sizes fall monotonically along the grid. Where they jitter, the
+        source's ``search_window`` positions above the boundary are tried too
+        and the best fitting one is kept. The returned stream never exceeds
+        its budget.
         """
         indices = list(range(len(self.images))) if indices is None else list(indices)
         limits = np.broadcast_to(np.asarray(max_bytes), (len(indices),)).astype(np.int64)
@@ -236,21 +266,34 @@ class QualityLadder:
                     lo[k] = mid + 1
         for k in live:
             result[k] = hi[k]
-        return result
+        return self._refine(result, limits, indices)
+
+    def _refine(self, positions: list, limits, indices) -> list:
+        """Try the source's ``search_window`` positions above each boundary; keep the best that fits."""
+        window = self.source.search_window
+        tries = [(k, p - d) for k, p in enumerate(positions) if p is not None for d in range(1, window + 1) if p - d >= 0]
+        if not tries:
+            return positions
+        sizes = [len(s) for s in self.streams([indices[k] for k, _ in tries], [p for _, p in tries])]
+        best = list(positions)
+        for (k, p), size in zip(tries, sizes):
+            if size <= limits[k] and p < best[k]:
+                best[k] = p
+        return best
 
     def mse(self, i: int, position: int) -> float:
-        """MSE of image i decoded at a grid position (the fallback's if undecodable); memoised."""
+        """MSE of image i decoded at a grid position (inf if undecodable: never worth sending); memoised."""
         self.prefetch_mse([(i, position)])
         return self._mse[i, position]
 
     def prefetch_mse(self, pairs) -> None:
-        """Decode the streams of ``(image, position)`` pairs in one batch and memoise their MSEs."""
+        """Decode the streams of ``(image, position)`` pairs in one batch and memoise their MSEs (inf if undecodable)."""
         pairs = [p for p in dict.fromkeys(pairs) if p not in self._mse]
         if not pairs:
             return
         streams = self.streams([i for i, _ in pairs], [p for _, p in pairs])
-        for (i, p), image in zip(pairs, decode_many(self.source, streams)):
-            self._mse[i, p] = _mse(self.fallback if image is None else image, self.images[i])
+        for (i, p), image in zip(pairs, decode_many(self.source, streams, self.images.shape[1:])):
+            self._mse[i, p] = math.inf if image is None else _mse(image, self.images[i])
 
     def fallback_mse(self, i: int) -> float:
         return _mse(self.fallback, self.images[i])

@@ -573,11 +573,15 @@ class BpgSource(SourceCodec):
     def encode(self, image, quality, context=None) -> bytes:
         data = encode(image, int(quality), self.config.chroma)
         if data.endswith(b"\x00"):
-            raise RuntimeError("x265 ended a slice with a zero byte: the stream would not be self-delimiting")
+            raise BitstreamError("x265 ended a slice with a zero byte: the stream would not be self-delimiting")
         return data
 
     def decode(self, data: bytes) -> np.ndarray:
         return decode(data)
+
+    def picture_size(self, data: bytes) -> tuple:
+        stream = parse(data)
+        return stream.height, stream.width
 
     def stream_length(self, frame: bytes) -> int:
         length = len(bytes(frame).rstrip(b"\x00"))

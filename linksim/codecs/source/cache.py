@@ -65,14 +65,6 @@ class EncodingCache:
         if len(self._pending) >= 500:
             self.flush()
 
-    def get_or_encode(self, source_id: str, key: str, quality: str, encode) -> bytes:
-        """Cached bytes, or ``encode()`` stored under (source_id, key, quality)."""
-        data = self.get(source_id, key, quality)
-        if data is None:
-            data = encode()
-            self.put(source_id, key, quality, data)
-        return data
-
     def flush(self):
         """Write pending encodings to disk."""
         if self._pending:

@@ -23,10 +23,13 @@ Both branches give ``q = v`` at ``u = 1``, so the rate rises monotonically
 along ``u`` from ``q = 0`` (the lowest rate) through ``q = v`` towards
 ``q = 1`` wherever ``v > 0`` (``u -> 2``, ``rho -> inf``): the paper's two-case
 search (tau if the map itself overshoots the target, else rho) is one search
-over ``u``. The quality grid holds ``levels + 1`` values of ``u`` per branch,
-best first (``uniform`` has only the tau branch: its rho branch is q = 1);
-the link bisects it for the largest real stream that fits a byte budget
-(:class:`~linksim.codecs.source.base.QualityLadder`), so a chosen stream is
+over ``u``. The quality grid holds ``levels + 1`` values of ``u`` on the tau
+branch and ``levels`` more on the rho branch, best first (``uniform`` has
+only the tau branch: its rho branch is q = 1). The link bisects it for a real
+stream that fits a byte budget
+(:class:`~linksim.codecs.source.base.QualityLadder`), trying
+:attr:`QmapSource.search_window` more levels above the boundary because real
+sizes jitter by a few bytes between neighbouring levels; a chosen stream is
 never above its budget.
 
 Bitstream of one image (every byte counted in the budget)::
@@ -48,7 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from ...config import bounded
-from ...errors import BitstreamError, ConfigError
+from ...errors import BitstreamError, ConfigError, DataError
 from .base import SOURCES, SourceCodec, SourceContext
 
 NATIVE_SIZE = 32
@@ -168,12 +171,13 @@ def strategies() -> tuple:
 def importance_of(config: QmapSourceConfig):
     """The strategy's map as a callable ``images -> v [N, H, W]`` in [0, 1]."""
     from ...importance import (IMPORTANCE_MAPS, BlendedConfig, BlendedMap, ComplexityConfig, ComplexityMap,
-                               GradCamConfig, GradCamMap, InverseComplexityMap, to_unit_map)
+                               GradCamConfig, GradCamMap, InverseComplexityConfig, InverseComplexityMap,
+                               to_unit_map)
     if config.strategy == "uniform":
         return lambda images: np.ones(np.shape(images)[:3], np.float32)
     built = {"sim": lambda: GradCamMap(GradCamConfig(config.classifier, config.batch_size)),
              "icm": lambda: ComplexityMap(ComplexityConfig(config.block)),
-             "inverse_icm": lambda: InverseComplexityMap(ComplexityConfig(config.block)),
+             "inverse_icm": lambda: InverseComplexityMap(InverseComplexityConfig(config.block)),
              "blended": lambda: BlendedMap(BlendedConfig(config.classifier, config.block, config.batch_size))}
     if config.strategy in built:
         imap = built[config.strategy]()
@@ -182,6 +186,14 @@ def importance_of(config: QmapSourceConfig):
         names = {f for f in cls.__dataclass_fields__}
         imap = IMPORTANCE_MAPS.build(cls(**({"classifier": config.classifier} if "classifier" in names else {})))
     return lambda images: to_unit_map(imap(images), imap.units)
+
+
+def _weights_digest(model) -> str:
+    """sha256 of a model's variables (an in-memory model has no weights file)."""
+    h = hashlib.sha256()
+    for v in model.weights:
+        h.update(np.ascontiguousarray(v.numpy()).tobytes())
+    return h.hexdigest()
 
 
 @functools.lru_cache(maxsize=None)
@@ -201,21 +213,30 @@ class QmapSource(SourceCodec):
     ``u`` is :func:`gamma` of its strategy map.
     """
 
+    search_window = 8
+
     def __init__(self, config: QmapSourceConfig, model=None):
         from importlib.metadata import version
         from ... import zoo
         self.config = config
         self.model = model if model is not None else zoo.load_qmap(config.weights)
-        sha = zoo.entry(config.weights)["sha256"] if model is None else "in-memory"
+        sha = zoo.entry(config.weights)["sha256"] if model is None else _weights_digest(self.model)
         self.grid = quality_grid(config.levels, config.strategy == "uniform")
-        strategy = config.strategy if config.strategy in ("uniform",) else \
-            f"{config.strategy}[{config.classifier},{config.block}]"
+        # the maps (so the bytes) depend on the classifier's weights for every strategy but three
+        judge = "" if config.strategy in ("uniform", "icm", "inverse_icm") else \
+            f",{config.classifier}:{zoo.entry(config.classifier)['sha256'][:12]}"
+        strategy = f"{config.strategy}[{config.block}{judge}]"
         self.id = f"qmap/{sha[:16]}/{strategy}/tfc-{version('tensorflow-compression')}/{_code_hash()}"
         self.label = config.label()
         self._importance = importance_of(config)
 
     def quality_key(self, quality) -> str:
         return f"u={float(quality)!r}"
+
+    def check_quality(self, quality) -> None:
+        if not 0.0 <= quality <= self.grid[0]:
+            raise ConfigError(f"source {self.label}: quality level {quality!r} outside the source's range "
+                              f"[0, {self.grid[0]:.4f}] (strategy {self.config.strategy})")
 
     def prepare(self, images) -> SourceContext:
         images = np.asarray(images)
@@ -237,8 +258,9 @@ class QmapSource(SourceCodec):
         if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
             raise ValueError(f"images must be uint8 [N, H, W, 3], got {images.dtype} {images.shape}")
         h, w = images.shape[1:3]
-        if h % 16 or w % 16:
-            raise ValueError(f"the Qmap codec codes images whose sides are multiples of 16, got {h}x{w}")
+        if h % 16 or w % 16 or not (16 <= h <= MAX_SIDE and 16 <= w <= MAX_SIDE):
+            raise DataError(f"the Qmap codec codes images whose sides are multiples of 16 in 16..{MAX_SIDE}, "
+                            f"got {h}x{w}")
         q = self.qmaps(qualities, context)
         out = []
         for s in range(0, len(images), self.config.batch_size):
@@ -249,6 +271,9 @@ class QmapSource(SourceCodec):
 
     def stream_length(self, frame: bytes) -> int:
         return unpack(frame)[4]
+
+    def picture_size(self, data: bytes) -> tuple:
+        return unpack(data)[2:4]
 
     def decode(self, data: bytes) -> np.ndarray:
         (image,) = self._decode_group([unpack(data)], exact=[len(data)])

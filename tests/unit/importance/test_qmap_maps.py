@@ -70,6 +70,9 @@ def test_icm_matches_a_numpy_reference():
         expected = (expected - expected.min()) / (expected.max() - expected.min())
         np.testing.assert_allclose(got, expected, atol=1e-5)
     np.testing.assert_allclose(InverseComplexityMap(ComplexityConfig(block=4))(images), 1 - out, atol=1e-6)
+    from linksim.importance import IMPORTANCE_MAPS
+    built = IMPORTANCE_MAPS.build(IMPORTANCE_MAPS.parse({"type": "inverse_icm"}, "importance"))
+    assert isinstance(built, InverseComplexityMap)
 
 
 def test_blend_ranks_salient_over_simple_over_complex_and_leaves_no_zero():

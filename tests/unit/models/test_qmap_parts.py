@@ -59,3 +59,13 @@ def test_weights_round_trip_and_refuse_another_geometry(tmp_path):
         np.testing.assert_array_equal(u.numpy(), v.numpy())
     with pytest.raises(ValueError, match="does not hold"):
         QmapCodec(width=16, latent=6, hyper_latent=4, condition=4).load_npz(tmp_path / "a.npz")
+
+
+def test_coding_leaves_the_saved_variables_as_they_were(tmp_path):
+    model = QmapCodec(width=8, latent=6, hyper_latent=4, condition=4)
+    model.build_variables()
+    before = len(model.weights)
+    model.compress(tf.zeros([1, 32, 32, 3]), tf.zeros([1, 32, 32]))
+    assert len(model.weights) == before
+    model.save_npz(tmp_path / "w.npz")
+    QmapCodec(width=8, latent=6, hyper_latent=4, condition=4).load_npz(tmp_path / "w.npz")

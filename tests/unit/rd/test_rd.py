@@ -60,7 +60,8 @@ def test_target_streams_never_exceed_their_budget(tiny_qmap_weights, sample):
     ("codecs: [{source: {type: qmap, strategy: nope}, qualities: [0.5]}]", "unknown strategy 'nope'"),
     ("codecs: [{source: {type: bpg}, targets_bpp: [30]}]", "out of range"),
     ("codecs: [{source: {type: bpg}}]", "either 'qualities' or 'targets_bpp'"),
-    ("codecs: [{source: {type: bpg}, qualities: [60]}]", "outside the source's range"),
+    ("codecs: [{source: {type: bpg}, qualities: [60]}]", "not one of its qualities"),
+    ("codecs: [{source: {type: bpg}, qualities: [20.5]}]", "not one of its qualities"),
     ("codecs: [{source: {type: qmap, weights: nowhere}, qualities: [0.5]}]", "no weights named 'nowhere'"),
 ])
 def test_bad_rd_input_is_one_line_and_exit_2(tmp_path, capsys, text, needle):

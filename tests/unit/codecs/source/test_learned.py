@@ -96,3 +96,13 @@ def test_labels_name_the_weights_and_a_non_default_strategy():
     assert QmapSourceConfig().label() == "qmap2021"
     assert QmapSourceConfig(strategy="sim").label() == "qmap2021-sim"
     assert QmapSourceConfig(weights="runs/q/qmap2021.weights.npz", strategy="uniform").label() == "qmap2021-uniform"
+
+
+def test_a_header_announcing_another_size_is_refused_unread(source, images):
+    from linksim.codecs.source.base import decode_many
+    (stream,) = source.encode_batch(images[:1], [1.0], source.prepare(images[:1]))
+    z, y, h, w, _ = unpack(stream)
+    huge = pack(z, y, 4096, 4096)                      # a flipped flag bit could make a header say this
+    assert source.picture_size(huge) == (4096, 4096)
+    refused, accepted = decode_many(source, [huge, stream], images.shape[1:])
+    assert refused is None and accepted.shape == images.shape[1:]
