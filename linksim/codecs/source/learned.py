@@ -301,7 +301,7 @@ class QmapSource(SourceCodec):
         return out
 
     def _decode_group(self, parts, exact=None):
-        """Decode streams of one size together; a failing batch is retried one stream at a time."""
+        """Decode streams of one size together; a failing batch is split in halves until the bad streams are found."""
         import tensorflow as tf
         if exact is not None and any(p[4] != n for p, n in zip(parts, exact)):
             return [None] * len(parts)
@@ -312,6 +312,7 @@ class QmapSource(SourceCodec):
         except (tf.errors.OpError, ValueError):
             if len(parts) == 1:
                 return [None]
-            return [img for p in parts for img in self._decode_group([p])]
+            half = len(parts) // 2
+            return self._decode_group(parts[:half]) + self._decode_group(parts[half:])
         x = np.nan_to_num(x, nan=0.0, posinf=255.0, neginf=0.0)
         return [im for im in np.clip(np.rint(x), 0, 255).astype(np.uint8)]
