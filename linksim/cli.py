@@ -1,7 +1,8 @@
 """linksim: an end-to-end wireless link simulator for images.
 
-Subcommands: ``run`` a scenario, ``rd`` source codecs without a channel, ``ber`` sweep a modulation/code, ``train`` a
-model, ``validate`` a scenario file, ``list`` what is available. Library code
+Subcommands: ``run`` a scenario, ``rd`` source codecs without a channel, ``ber``
+sweep a modulation/code, ``train`` a model, ``validate`` a scenario file,
+``list`` what is available. Library code
 raises :class:`~linksim.errors.LinksimError`; this module alone turns it into
 one line on stderr and exit code 2.
 """

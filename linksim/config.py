@@ -36,7 +36,7 @@ def node(registry, default=None, many: bool = False):
 
 def _registry(meta):
     reg = meta.get("registry")
-    return reg() if callable(reg) and not hasattr(reg, "parse") else reg
+    return reg() if callable(reg) else reg
 
 
 def _type_name(tp) -> str:

@@ -51,7 +51,7 @@ class RdCodec:
         targets_bpp: target rates in bits per pixel (instead of ``qualities``).
         cache: "disk" (shared encoding cache) or "memory".
     """
-    source: Any = node(lambda: SOURCES, BpgSourceConfig())
+    source: Any = node(SOURCES, BpgSourceConfig())
     qualities: Tuple[float, ...] = ()
     targets_bpp: Tuple[float, ...] = bounded((), lo=1e-3, hi=24.0)
     cache: str = bounded("disk", choices=("disk", "memory"))

@@ -84,7 +84,7 @@ class SourceOptions:
         source: the source-codec node (``{type: bpg, chroma: "420"}`` by default).
         cache: "disk" (``$LINKSIM_CACHE``/encodings.sqlite) or "memory".
     """
-    source: Any = node(lambda: SOURCES, BpgSourceConfig())
+    source: Any = node(SOURCES, BpgSourceConfig())
     cache: str = bounded("disk", choices=("disk", "memory"))
     policy = ""
 
