@@ -83,11 +83,12 @@ def _fmt(value, ci=None, digits=3):
 def format_table(points: list, reference: dict) -> str:
     """A plain-text table of every point (means ± 95% half-widths); one accuracy column per further judge."""
     extra = [name for name in reference.get("judges", {})][1:]
-    head = f"{'codec':<14} {'SNR':>5} {'CPP':>6} {'used':>6} {'accuracy':>13} {'F1':>13} " \
+    width = max([14, *(len(p["codec"]) for p in points)])
+    head = f"{'codec':<{width}} {'SNR':>5} {'CPP':>6} {'used':>6} {'accuracy':>13} {'F1':>13} " \
            f"{'PSNR dB':>13} {'SSIM':>13} {'outage':>6}" + "".join(f" {'acc ' + n:>13}" for n in extra)
     lines = [head, "-" * len(head)]
     for p in points:
-        lines.append(f"{p['codec']:<14} {p['snr_db']:>5g} {p['cpp_target']:>6.3f} {_fmt(p['cpp']):>6} "
+        lines.append(f"{p['codec']:<{width}} {p['snr_db']:>5g} {p['cpp_target']:>6.3f} {_fmt(p['cpp']):>6} "
                      f"{_fmt(p['accuracy'], p['accuracy_ci95']):>13} "
                      f"{_fmt(p['f1_macro'], p['f1_ci95'] if p['f1_ci95'] is not None else None):>13} "
                      f"{_fmt(p['psnr_db'], p['psnr_ci95'], 2):>13} {_fmt(p['ssim'], p['ssim_ci95']):>13} "
