@@ -49,6 +49,9 @@ class SourceCodec(abc.ABC):
     #: Grid positions below a bisection's boundary that :meth:`QualityLadder.best` also tries
     #: (for codecs whose sizes jitter along a fine grid; 0 keeps the plain bisection).
     search_window: int = 0
+    #: Whether decoding a corrupt stream is known to end (refused or a garbled picture);
+    #: a link refuses ``decode_on_crc_failure`` over a source where it is not.
+    decodes_corrupt_streams: bool = True
 
     def quality_key(self, quality) -> str:
         """The full quality as the encoding cache stores it (no rounding)."""
@@ -162,18 +165,20 @@ def decoded(source: SourceCodec, data: bytes, shape) -> Optional[np.ndarray]:
 DAMAGE_KINDS = ("flipped", "truncated", "random")
 
 
-def damaged_streams(streams: Sequence[bytes], count: int, seed: int = 0) -> tuple:
+def damaged_streams(streams: Sequence[bytes], count: int, seed: int = 0, kinds=DAMAGE_KINDS) -> tuple:
     """``count`` streams damaged as a channel or a disk would: ``(cases, kinds)``.
 
     Each case is one of ``streams`` with 1-8 flipped bits, cut at a random
-    length, or replaced by 0-399 random bytes (kinds of :data:`DAMAGE_KINDS`);
-    for checking that a decoder refuses or survives them.
+    length, or replaced by 0-399 random bytes (the ``kinds`` of
+    :data:`DAMAGE_KINDS` asked for); for checking that a decoder refuses or
+    survives them.
     """
     rng = np.random.default_rng(seed)
-    cases, kinds = [], []
+    allowed = [DAMAGE_KINDS.index(k) for k in kinds]
+    cases, drawn = [], []
     for _ in range(count):
         data = bytearray(streams[rng.integers(len(streams))])
-        kind = int(rng.integers(3))
+        kind = int(rng.choice(allowed))
         if kind == 0:
             for _ in range(rng.integers(1, 9)):
                 data[rng.integers(len(data))] ^= 1 << rng.integers(8)
@@ -182,8 +187,8 @@ def damaged_streams(streams: Sequence[bytes], count: int, seed: int = 0) -> tupl
         else:
             data = bytearray(rng.integers(0, 256, rng.integers(0, 400), dtype=np.uint8).tobytes())
         cases.append(bytes(data))
-        kinds.append(DAMAGE_KINDS[kind])
-    return cases, kinds
+        drawn.append(DAMAGE_KINDS[kind])
+    return cases, drawn
 
 
 def _mse(a: np.ndarray, b: np.ndarray) -> float:

@@ -78,12 +78,13 @@ def test_bytes_alone_decode_to_the_decoder_of_the_quantised_latents(source, tiny
         source.decode(streams[0] + b"\x00")                           # decode consumes exactly one stream
 
 
-def test_corrupt_streams_never_kill_the_process(source, images):
+def test_truncated_streams_are_refused_before_the_range_decoder(source, images):
+    # Only truncations: flipped bits can make tensorflow-compression's range decoder loop forever
+    # (see QmapSource.decodes_corrupt_streams), so those are kept away from it, not fuzzed here.
     from linksim.codecs.source.base import damaged_streams
     streams = source.encode_batch(images[:2], [1.0, 1.5], source.prepare(images[:2]))
-    cases, _ = damaged_streams(streams, 60, seed=5)
-    for data, image in zip(cases, source.decode_batch(cases)):
-        assert image is None or (image.shape == (32, 32, 3) and image.dtype == np.uint8)
+    cases, _ = damaged_streams(streams, 60, seed=5, kinds=("truncated",))
+    assert len(cases) == 60 and all(d is None for d in source.decode_batch(cases))
 
 
 def test_unknown_strategy_is_a_config_error_naming_the_choices():
