@@ -24,13 +24,18 @@ class Setup:
 
     @classmethod
     def build(cls, scenario: Scenario) -> "Setup":
-        from . import zoo
         from .sim import build_codecs
-        return cls(build_codecs(scenario), {name: zoo.load_classifier(name) for name in scenario.judge_names})
+        return cls(build_codecs(scenario), load_judges(scenario))
 
     def evaluator(self, scenario: Scenario, images):
         from .sim import Evaluator
         return Evaluator(self.judges, images, with_ssim=scenario.ssim)
+
+
+def load_judges(scenario) -> dict:
+    """The scenario's judges by zoo name, the primary first (link and rd scenarios alike)."""
+    from . import zoo
+    return {name: zoo.load_classifier(name) for name in scenario.judge_names}
 
 
 def load_dataset(scenario: Scenario):

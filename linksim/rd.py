@@ -267,17 +267,16 @@ def run_rd(scenario: RdScenario, out, threads: int = 2, progress=lambda line: No
     """Evaluate ``scenario`` and write ``rd.json`` and ``rd.png`` into ``out``; returns the document."""
     from . import zoo
     from .config import to_plain
-    from .pipeline import load_dataset
+    from .pipeline import load_dataset, load_judges, weight_names
     from .results import _clean, provenance
     from .sim import configure_threads
     configure_threads(threads)
     dataset = load_dataset(scenario)
-    judges = {name: zoo.load_classifier(name) for name in scenario.judge_names}
+    judges = load_judges(scenario)
     t0 = time.time()
     body = evaluate(scenario, dataset, judges, progress)
-    weights = [c.source.weights for c in scenario.codecs if hasattr(c.source, "weights")]
     doc = {"scenario": to_plain(scenario),
-           "provenance": provenance(0, dataset.source, {n: zoo.entry(n)["sha256"] for n in [*judges, *weights]},
+           "provenance": provenance(0, dataset.source, {n: zoo.entry(n)["sha256"] for n in weight_names(scenario)},
                                     {"wall_seconds": round(time.time() - t0, 2)}),
            **body}
     out = Path(out)

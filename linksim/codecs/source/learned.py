@@ -280,7 +280,8 @@ class QmapSource(SourceCodec):
         return unpack(data)[2:4]
 
     def decode(self, data: bytes) -> np.ndarray:
-        (image,) = self._decode_group([unpack(data)], exact=[len(data)])
+        parts = unpack(data)
+        (image,) = self._decode_group([parts]) if parts[4] == len(data) else (None,)
         if image is None:
             raise BitstreamError("Qmap stream cannot be decoded")
         return image
@@ -304,11 +305,9 @@ class QmapSource(SourceCodec):
                     out[k] = image
         return out
 
-    def _decode_group(self, parts, exact=None):
+    def _decode_group(self, parts):
         """Decode streams of one size together; a failing batch is split in halves until the bad streams are found."""
         import tensorflow as tf
-        if exact is not None and any(p[4] != n for p, n in zip(parts, exact)):
-            return [None] * len(parts)
         h, w = parts[0][2:4]
         try:
             x = self.model.decompress(tf.constant([p[0] for p in parts]), tf.constant([p[1] for p in parts]),
