@@ -111,12 +111,8 @@ class _DigitalLink(Codec):
     digital = True
 
     def __init__(self, config):
-        from ..errors import ConfigError
         self.config = config
         self.source = SOURCES.build(config.source)
-        if getattr(config, "decode_on_crc_failure", False) and not self.source.decodes_corrupt_streams:
-            raise ConfigError(f"decode_on_crc_failure: the {self.source.label} source cannot decode corrupt "
-                              "streams safely (its range decoder may never return on one); leave it off")
         path = None if config.cache == "memory" else str(default_cache_dir() / "encodings.sqlite")
         self.cache = shared_cache(path)
 

@@ -49,9 +49,6 @@ class SourceCodec(abc.ABC):
     #: Grid positions below a bisection's boundary that :meth:`QualityLadder.best` also tries
     #: (for codecs whose sizes jitter along a fine grid; 0 keeps the plain bisection).
     search_window: int = 0
-    #: Whether decoding a corrupt stream is known to end (refused or a garbled picture);
-    #: a link refuses ``decode_on_crc_failure`` over a source where it is not.
-    decodes_corrupt_streams: bool = True
 
     def quality_key(self, quality) -> str:
         """The full quality as the encoding cache stores it (no rounding)."""

@@ -214,10 +214,6 @@ class QmapSource(SourceCodec):
     """
 
     search_window = 8
-    # tensorflow-compression 2.14's range decoder reads an escaped (overflow) value's Elias-gamma
-    # length in unary with no bound: on a corrupt string that reads zeros it never returns (seen
-    # on flipped bits). CRC-checked streams are the sent ones; corrupt ones must not reach it.
-    decodes_corrupt_streams = False
 
     def __init__(self, config: QmapSourceConfig, model=None):
         from importlib.metadata import version

@@ -76,11 +76,12 @@ def test_crc_passed_but_undecodable_stream_is_an_outage(tiny_qmap_weights, image
     assert np.all(rx.images[sent] == ladder.fallback)
 
 
-def test_decoding_crc_failed_streams_is_refused_over_the_learned_source(tiny_qmap_weights):
-    from linksim.errors import ConfigError
-    with pytest.raises(ConfigError, match="decode_on_crc_failure"):
-        build({"type": "ldpc_link", "decode_on_crc_failure": True, "cache": "memory",
-               "source": source_node(tiny_qmap_weights)})
+def test_crc_failed_streams_decoded_anyway_over_the_learned_source_stay_outages(tiny_qmap_weights, images):
+    codec = build({"type": "ldpc_link", "code": "ldpc-80211n-648-r56", "modulation": "qam64", "cache": "memory",
+                   "decode_on_crc_failure": True, "source": source_node(tiny_qmap_weights)})
+    tx, rx = roundtrip(codec, images, 2.0, 8.0)
+    assert not tx.outage.any() and rx.outage.all()
+    assert rx.images.shape == images.shape and rx.images.dtype == np.uint8
 
 
 def test_unknown_source_type_is_a_config_error():
