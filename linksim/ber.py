@@ -265,19 +265,10 @@ def _snr_value(text: str):
     return int(value) if value.is_integer() else value
 
 
-def _count(text: str) -> int:
-    """argparse type: a positive integer, also written like ``1e7``."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if not value.is_integer() or value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return int(value)
-
-
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the ``ber`` subcommand on an argparse subparsers object."""
+    from .cli import count_argument
+    _count = count_argument(1)
     p = subparsers.add_parser("ber", help="BER/BLER Monte Carlo sweep of a modulation and code over AWGN",
                               description="BER/BLER vs Es/N0 over AWGN: of one modulation and channel code "
                                           "(writes OUT/ber.json and OUT/ber.png), or of every curve of a "
@@ -334,7 +325,12 @@ def validate_scenario(path) -> BerScenario:
 
 def run(args) -> int:
     """Run a ``ber`` command: one curve from the flags, or every curve of a scenario file."""
-    out = Path(args.out)
+    from .folders import run_lock
+    with run_lock(args.out):
+        return _run(args, Path(args.out))
+
+
+def _run(args, out: Path) -> int:
     if args.scenario is None:
         missing = [f"--{k.replace('_', '-')}" for k in ("modulation", "code", "snr_db") if getattr(args, k) is None]
         if missing:

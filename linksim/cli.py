@@ -9,11 +9,39 @@ one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
+import warnings
 from pathlib import Path
 
-from .errors import LinksimError
+from .errors import LinksimError, LinksimWarning
+from .folders import default_out
+
+
+def count_argument(lo: int = 1, hi: int | None = None):
+    """An argparse type: an integer in ``lo..hi`` (also written like ``1e7``); its error names the range."""
+    wanted = f"an integer from {lo} to {hi}" if hi is not None else f"an integer >= {lo}"
+
+    def parse(text: str) -> int:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not value.is_integer() or value < lo or (hi is not None and value > hi):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text[:40]!r}")
+        return int(value)
+    return parse
+
+
+_default_show_warning = warnings.showwarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    if issubclass(category, LinksimWarning):
+        print(f"linksim: warning: {message}", file=sys.stderr, flush=True)
+    else:
+        _default_show_warning(message, category, filename, lineno, file, line)
 
 
 def _log(message: str) -> None:
@@ -36,7 +64,7 @@ def _run(args) -> int:
     from .pipeline import run
     from .results import format_comparisons, format_table
     scenario = _scenario_from_args(args)
-    out = Path(args.out or Path("runs") / scenario.name)
+    out = Path(args.out) if args.out else default_out(scenario.name)
     progress = _log if sys.stderr.isatty() and not args.quiet else (lambda line: None)
     output = run(scenario, out, scenario_text=_scenario_text(args.scenario, to_plain(scenario)),
                  resume=args.resume, workers=args.workers, address=args.ray_address, threads=args.threads,
@@ -52,7 +80,7 @@ def _rd(args) -> int:
     from .rd import format_rd, load_rd_scenario, run_rd
     values = {key: getattr(args, key) for key in ("images", "data") if getattr(args, key, None) is not None}
     scenario = load_rd_scenario(args.scenario, args.set or (), values)
-    out = Path(args.out or Path("runs") / scenario.name)
+    out = Path(args.out) if args.out else default_out(scenario.name)
     progress = _log if sys.stderr.isatty() and not args.quiet else (lambda line: None)
     doc = run_rd(scenario, out, threads=args.threads, progress=progress)
     print(format_rd(doc))
@@ -64,6 +92,12 @@ def _scenario_text(path, resolved: dict) -> str:
     import yaml
     return (Path(path).read_text() + "\n# as run, with defaults and command-line options:\n"
             + yaml.safe_dump(resolved, sort_keys=False))
+
+
+def _check_judges(scenario) -> None:
+    from . import zoo
+    for name in scenario.judge_names:
+        zoo.classifier_entry(name)
 
 
 def _validate(args) -> int:
@@ -79,11 +113,13 @@ def _validate(args) -> int:
     if is_rd_scenario(read_yaml(args.scenario)):
         from .rd import build_sources
         rd = load_rd_scenario(args.scenario, args.set or ())
+        _check_judges(rd)
         build_sources(rd)                                # weights and qualities fail here, not in `linksim rd`
         points = sum(len(c.qualities) + len(c.targets_bpp) for c in rd.codecs)
         print(f"{args.scenario}: ok (rd scenario: {len(rd.codecs)} source codecs, {points} operating points)")
         return 0
     scenario = _scenario_from_args(args)
+    _check_judges(scenario)
     build_codecs(scenario)
     grid = len(scenario.codecs) * len(scenario.snr_db) * len(scenario.cpp)
     print(f"{args.scenario}: ok ({len(scenario.codecs)} codecs x {len(scenario.snr_db)} SNR x "
@@ -159,10 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--resume", action="store_true",
                    help="reuse the points an interrupted run of the same scenario left in --out")
     r.add_argument("--quiet", action="store_true", help="no progress lines (also off when stderr is not a terminal)")
-    r.add_argument("--threads", type=int, default=2, choices=range(1, 257), metavar="N",
+    r.add_argument("--threads", type=count_argument(1, 256), default=2, metavar="N",
                    help="TensorFlow threads of the run and of each worker (default 2); numbers are "
                         "reproducible for a given count")
-    r.add_argument("--workers", type=int, choices=range(1, 1025), metavar="N",
+    r.add_argument("--workers", type=count_argument(1, 1024), metavar="N",
                    help="run the grid points on N Ray workers of a local cluster (needs linksim[ray])")
     r.add_argument("--ray-address", metavar="ADDR", help="run the grid points on this Ray cluster ('auto' = "
                                                         "the one `ray start` launched here)")
@@ -175,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a scenario key")
     d.add_argument("--out", help="output folder (default runs/<scenario name>)")
     d.add_argument("--quiet", action="store_true", help="no progress lines")
-    d.add_argument("--threads", type=int, default=2, choices=range(1, 257), metavar="N",
+    d.add_argument("--threads", type=count_argument(1, 256), default=2, metavar="N",
                    help="TensorFlow threads (default 2)")
     d.set_defaults(func=_rd)
     v = sub.add_parser("validate", help="check a scenario file without running it")
@@ -202,7 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", LinksimWarning)
+            warnings.showwarning = _show_warning
+            return args.func(args)
     except LinksimError as e:
         print(f"linksim: error: {e}", file=sys.stderr)
         return 2

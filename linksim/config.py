@@ -1,14 +1,18 @@
 """Typed, frozen scenario configuration.
 
-YAML is read with ``yaml.safe_load`` only. :func:`from_mapping` turns a mapping
-into a frozen dataclass, rejecting unknown keys, wrong types and values out of
-the range a field's metadata allows, with a :class:`ConfigError` naming the
-key, the value and what is allowed.
+Every YAML text of linksim (scenario files, ``--set`` values) is read by
+:func:`parse_yaml`: a ``yaml.SafeLoader`` that bounds nesting and alias
+expansion, refuses duplicate keys and reads YAML 1.2 floats (``1e308``).
+:func:`from_mapping` turns a mapping into a frozen dataclass, rejecting
+unknown keys, wrong types and values out of the range a field's metadata
+allows, with a :class:`ConfigError` naming the key, the value and what is
+allowed.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +20,105 @@ from pathlib import Path
 import yaml
 
 from .errors import ConfigError
+
+#: Bounds of a YAML text; a scenario holds tens of values a few levels deep.
+MAX_DEPTH = 100
+MAX_VALUES = 10_000        # after alias expansion: a few hundred bytes of aliases can name 9^10 values
+MAX_FILE_BYTES = 1_000_000
+#: Characters of a user's value a message shows.
+SHOWN = 80
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= SHOWN else text[:SHOWN - 3] + "..."
+
+
+def show(value) -> str:
+    """``repr(value)``, cut to :data:`SHOWN` characters: a message names a value, it does not print it."""
+    return _clip(repr(value))
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` with bounded depth and alias expansion, no duplicate keys, YAML 1.2 floats.
+
+    Bounds are checked while composing, before anything is constructed; an
+    alias counts as a copy of what it names.
+    """
+
+    def __init__(self, text: str, where: str):
+        super().__init__(text)
+        self.where = where
+        self.depth = 0
+        self.sizes = {}            # id(node) -> (values, levels) of the node with its aliases expanded
+
+    def refuse(self, mark, problem: str):
+        raise ConfigError(f"{self.where}, line {mark.line + 1}, column {mark.column + 1}: {problem}")
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            self.refuse(event.start_mark, f"nested deeper than {MAX_DEPTH} levels")
+        node = super().compose_node(parent, index)
+        self.depth -= 1
+        if isinstance(event, yaml.AliasEvent):
+            if id(node) not in self.sizes:         # its anchor is still being composed
+                self.refuse(event.start_mark, f"alias *{_clip(event.anchor)} is inside its own anchor")
+        else:
+            children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) \
+                else node.value if isinstance(node, yaml.SequenceNode) else ()
+            sizes = [self.sizes[id(child)] for child in children]
+            self.sizes[id(node)] = (1 + sum(v for v, _ in sizes), 1 + max((lv for _, lv in sizes), default=0))
+        values, levels = self.sizes[id(node)]
+        if self.depth + levels > MAX_DEPTH:
+            self.refuse(event.start_mark, f"nested deeper than {MAX_DEPTH} levels once aliases are expanded")
+        if values > MAX_VALUES:
+            self.refuse(event.start_mark, f"more than {MAX_VALUES} values (an alias counts as a copy)")
+        return node
+
+    def compose_mapping_node(self, anchor):
+        node = super().compose_mapping_node(anchor)
+        first = {}
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                seen = first.setdefault((key.tag, key.value), key)
+                if seen is not key:
+                    self.refuse(key.start_mark, f"duplicate key {show(key.value)} "
+                                                f"(first on line {seen.start_mark.line + 1})")
+        return node
+
+    def construct_object(self, node, deep=False):
+        # PyYAML's constructors fail on some values of their tag (2024-13-01, 5,000 digits,
+        # !!bool maybe, !!timestamp x) with plain Python errors
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, KeyError, AttributeError) as e:
+            detail = f": {_clip(str(e))}" if isinstance(e, ValueError) else ""
+            self.refuse(node.start_mark, f"cannot read {show(node.value)} as {node.tag.rsplit(':', 1)[-1]}{detail}")
+
+
+# YAML 1.1 floats need a dot and a signed exponent, so `1e308` and `5e-1` would be
+# strings; YAML 1.2's core schema reads them as numbers (integers still match first).
+_BoundedLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$"),
+    list("-+.0123456789"))
+
+
+def parse_yaml(text: str, where: str):
+    """The value of YAML ``text`` (bounded, safe); a :class:`ConfigError` names ``where``, the line and the column."""
+    try:
+        loader = _BoundedLoader(text, where)       # the reader checks for unprintable characters here
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        context = f" ({e.context} at line {e.context_mark.line + 1})" if e.context and e.context_mark else ""
+        raise ConfigError(f"{where}, line {mark.line + 1}, column {mark.column + 1}: not valid YAML: "
+                          f"{_clip(e.problem or '')}{context}") from None
+    except yaml.reader.ReaderError as e:
+        raise ConfigError(f"{where}, character {e.position + 1}: not valid YAML: {e.reason}") from None
 
 
 def bounded(default, lo=None, hi=None, choices=None, **kw):
@@ -62,27 +165,27 @@ def _coerce(value, tp, key):
         if isinstance(value, (int, float, str)) and not isinstance(value, bool) and item_tp is not str:
             value = [value]  # a scalar where a list is allowed: a one-point list
         if not isinstance(value, (list, tuple)) or not value:
-            raise ConfigError(f"'{key}': expected a non-empty list of {_type_name(item_tp)}, got {value!r}")
+            raise ConfigError(f"'{key}': expected a non-empty list of {_type_name(item_tp)}, got {show(value)}")
         return tuple(_coerce(v, item_tp, f"{key}[{i}]") for i, v in enumerate(value))
     if dataclasses.is_dataclass(tp):
         return from_mapping(tp, value, key)
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"'{key}': expected a number, got {value!r} ({type(value).__name__})")
+            raise ConfigError(f"'{key}': expected a number, got {show(value)} ({type(value).__name__})")
         if not math.isfinite(value):
-            raise ConfigError(f"'{key}': expected a finite number, got {value!r}")
+            raise ConfigError(f"'{key}': expected a finite number, got {show(value)}")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"'{key}': expected an integer, got {value!r} ({type(value).__name__})")
+            raise ConfigError(f"'{key}': expected an integer, got {show(value)} ({type(value).__name__})")
         return value
     if tp is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"'{key}': expected true or false, got {value!r}")
+            raise ConfigError(f"'{key}': expected true or false, got {show(value)}")
         return value
     if tp is str:
         if not isinstance(value, str):
-            raise ConfigError(f"'{key}': expected a string, got {value!r} ({type(value).__name__})")
+            raise ConfigError(f"'{key}': expected a string, got {show(value)} ({type(value).__name__})")
         return value
     raise TypeError(f"unsupported config type {tp!r} for '{key}'")
 
@@ -93,11 +196,11 @@ def _check_range(value, meta, key):
         if v is None:
             continue
         if meta.get("choices") is not None and v not in meta["choices"]:
-            raise ConfigError(f"'{key}': {v!r} is not allowed; choose one of {list(meta['choices'])}")
+            raise ConfigError(f"'{key}': {show(v)} is not allowed; choose one of {list(meta['choices'])}")
         lo, hi = meta.get("lo"), meta.get("hi")
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             rng = f"[{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
-            raise ConfigError(f"'{key}': {v!r} is out of range; allowed {rng}")
+            raise ConfigError(f"'{key}': {show(v)} is out of range; allowed {rng}")
 
 
 def from_mapping(cls, mapping, where: str = ""):
@@ -106,11 +209,11 @@ def from_mapping(cls, mapping, where: str = ""):
     if mapping is None:
         mapping = {}
     if not isinstance(mapping, dict):
-        raise ConfigError(f"'{where or 'scenario'}': expected a mapping, got {mapping!r}")
+        raise ConfigError(f"'{where or 'scenario'}': expected a mapping, got {show(mapping)}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = [k for k in mapping if k not in fields]
     if unknown:
-        raise ConfigError(f"unknown key '{prefix}{unknown[0]}'; allowed keys: {', '.join(fields)}")
+        raise ConfigError(f"unknown key '{prefix}{_clip(str(unknown[0]))}'; allowed keys: {', '.join(fields)}")
     hints = typing.get_type_hints(cls)
     values = {}
     for name, value in mapping.items():
@@ -183,10 +286,10 @@ class Scenario:
         for item in self.compare:
             pair = tuple(part.strip() for part in item.split(" vs "))
             if len(pair) != 2 or not all(p in labels for p in pair) or pair[0] == pair[1]:
-                raise ConfigError(f"'compare': {item!r} must be 'a vs b' with two different codec labels "
+                raise ConfigError(f"'compare': {show(item)} must be 'a vs b' with two different codec labels "
                                   f"of this scenario: {', '.join(labels)}")
         if self.classifier in self.judges:
-            raise ConfigError(f"'judges': {self.classifier!r} is already the primary 'classifier'")
+            raise ConfigError(f"'judges': {show(self.classifier)} is already the primary 'classifier'")
 
     judge_names = property(lambda self: judge_names(self), doc="The primary classifier, then the further judges.")
     compare_pairs = property(lambda self: compare_pairs(self), doc="``compare`` as ``(a, b)`` label pairs.")
@@ -221,47 +324,63 @@ def codec_labels(codecs) -> list:
     return [t if types.count(t) == 1 else f"{t}-{types[:i + 1].count(t)}" for i, t in enumerate(types)]
 
 
-def _set_dotted(tree, dotted: str, value):
+def _set_dotted(tree: dict, dotted: str, value):
+    """Set the item at a dotted path (list items by index); a path that is not there is a ConfigError naming it."""
     parts = dotted.split(".")
+    if not all(parts):
+        raise ConfigError(f"--set {_clip(dotted)}: a dotted key has no empty parts")
     node = tree
-    for i, part in enumerate(parts[:-1]):
-        nxt = node[int(part)] if isinstance(node, list) and part.isdigit() else \
-            node.get(part) if isinstance(node, dict) else None
-        if nxt is None:
-            raise ConfigError(f"--set {dotted}: '{'.'.join(parts[:i + 1])}' does not exist")
-        node = nxt
-    last = parts[-1]
-    if isinstance(node, list):
-        if not last.isdigit() or int(last) >= len(node):
-            raise ConfigError(f"--set {dotted}: no list item '{last}'")
-        node[int(last)] = value
-    else:
-        node[last] = value
+    for i, part in enumerate(parts):
+        owner, last = _clip(".".join(parts[:i])), i == len(parts) - 1
+        if isinstance(node, dict):
+            if last:
+                node[part] = value
+            elif part not in node:
+                raise ConfigError(f"--set {_clip(dotted)}: '{_clip('.'.join(parts[:i + 1]))}' does not exist")
+            else:
+                node = node[part]
+        elif isinstance(node, list):
+            if not part.isdecimal() or int(part) >= len(node):
+                raise ConfigError(f"--set {_clip(dotted)}: '{owner}' has no item '{_clip(part)}' "
+                                  f"(it has {len(node)})")
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        else:
+            raise ConfigError(f"--set {_clip(dotted)}: '{owner}' is {show(node)}, not a mapping or a list")
 
 
 def apply_overrides(raw: dict, overrides) -> dict:
     """Apply ``key=value`` strings (values parsed as YAML, keys dotted: ``codecs.1.chroma``)."""
     for item in overrides or ():
-        if "=" not in item:
-            raise ConfigError(f"--set expects key=value, got '{item}'")
-        key, text = item.split("=", 1)
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            raise ConfigError(f"--set {key}: cannot parse '{text}': {e}") from None
-        _set_dotted(raw, key.strip(), value)
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--set expects key=value, got {show(item)}")
+        _set_dotted(raw, key, parse_yaml(text, f"--set {_clip(key)}"))
     return raw
 
 
 def read_yaml(path) -> dict:
-    """Read a scenario file with ``yaml.safe_load``; errors name the file."""
+    """Read a scenario file through :func:`parse_yaml`; errors name the file."""
     path = Path(path)
-    if not path.is_file():
+    if path.is_dir():
+        raise ConfigError(f"scenario file {path} is a directory, not a YAML file")
+    if not path.exists():
         raise ConfigError(f"scenario file {path} does not exist")
     try:
-        raw = yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path} is not valid YAML: {e}") from None
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)      # bounded: a device or a data file given by mistake
+    except OSError as e:
+        raise ConfigError(f"cannot read scenario file {path}: {e.strerror}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(f"scenario file {path} is larger than {MAX_FILE_BYTES} bytes; is it a scenario?")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path} is not valid YAML: not UTF-8 text (byte {e.start})") from None
+    raw = parse_yaml(text, str(path))
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: a scenario must be a mapping of keys, got {type(raw).__name__}")
     return raw

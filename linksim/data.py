@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import pickle
+import warnings
 import zipfile
 from dataclasses import dataclass
 from importlib import resources
@@ -19,7 +20,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from . import CIFAR10_CLASSES
-from .errors import DataError
+from .errors import DataError, LinksimWarning
+from .folders import move_aside
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 SAMPLE_NAME = "cifar10_test_sample.zip"
@@ -85,39 +87,75 @@ class _RestrictedUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}")
 
 
-def _read_batch(path: Path) -> dict:
+def _read_batch(path: Path):
     try:
         with open(path, "rb") as f:
             return _RestrictedUnpickler(f, encoding="bytes").load()
-    except (pickle.UnpicklingError, EOFError, OSError, ValueError) as e:
-        raise DataError(f"cannot read CIFAR-10 batch {path}: {e}") from None
+    except Exception as e:       # damaged pickle bytes raise nearly any type (OverflowError, MemoryError, ...)
+        raise DataError(f"cannot read CIFAR-10 batch {path}: {e or type(e).__name__}") from None
+
+
+def _batch_arrays(batch, path: Path):
+    """Images ``[N, 32, 32, 3]`` and labels ``[N]`` of an unpickled batch, checked against the official layout."""
+    if not isinstance(batch, dict):
+        raise DataError(f"{path} is not a CIFAR-10 batch: it holds a {type(batch).__name__}, not a dict")
+    for key in (b"data", b"labels"):
+        if key not in batch:
+            raise DataError(f"{path} is not a CIFAR-10 batch: it has no {key!r} entry")
+    data = batch[b"data"]
+    if not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2 and data.shape[1] == 3072):
+        found = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
+        raise DataError(f"{path}: b'data' is {found}, expected a uint8 array of 3072-byte rows (32x32 RGB)")
+    if not len(data):
+        raise DataError(f"{path}: the batch holds no images")
+    try:
+        labels = np.asarray(batch[b"labels"])
+    except ValueError:           # a ragged list
+        labels = None
+    if labels is None or labels.ndim != 1:
+        raise DataError(f"{path}: b'labels' is not a list of integers")
+    if len(labels) != len(data):
+        raise DataError(f"{path}: {len(labels)} labels for {len(data)} images")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"{path}: b'labels' is not a list of integers (found {labels.dtype})")
+    bad = np.flatnonzero((labels < 0) | (labels >= len(CIFAR10_CLASSES)))
+    if bad.size:
+        raise DataError(f"{path}: label {labels[bad[0]]} of image {bad[0]} is outside 0..{len(CIFAR10_CLASSES) - 1}")
+    return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels.astype(np.int64)
 
 
 def load_cifar_batches(root, split: str) -> Dataset:
-    """Read the official ``cifar-10-batches-py`` folder (restricted unpickler)."""
+    """Read the official ``cifar-10-batches-py`` folder (restricted unpickler, every batch checked)."""
     root = Path(root)
     names = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
     images, labels = [], []
     for name in names:
         if not (root / name).is_file():
             raise DataError(f"{root} has no '{name}': not a cifar-10-batches-py folder")
-        batch = _read_batch(root / name)
-        try:
-            data = np.asarray(batch[b"data"], dtype=np.uint8)
-            images.append(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
-            labels.append(np.asarray(batch[b"labels"], dtype=np.int64))
-        except (KeyError, ValueError) as e:
-            raise DataError(f"{root / name} is not a CIFAR-10 batch: {e}") from None
+        batch_images, batch_labels = _batch_arrays(_read_batch(root / name), root / name)
+        images.append(batch_images)
+        labels.append(batch_labels)
     return Dataset(np.concatenate(images), np.concatenate(labels), CIFAR10_CLASSES,
                    f"cifar-10-batches-py:{root}:{split}")
 
 
 def _decode_image(data: bytes, where: str) -> np.ndarray:
+    """A 32x32 RGB image from its file's bytes; the size is checked from the header, before decoding."""
     try:
         with Image.open(io.BytesIO(data)) as im:
+            if im.size != (32, 32):
+                raise DataError(f"image {where} is {im.size[0]}x{im.size[1]} pixels, expected 32x32 (CIFAR-10)")
             return np.asarray(im.convert("RGB"), dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError) as e:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as e:
         raise DataError(f"unreadable image file {where}: {e}") from None
+
+
+def _read_image_file(path: Path) -> np.ndarray:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise DataError(f"cannot read image file {path}: {e.strerror}") from None
+    return _decode_image(data, str(path))
 
 
 def _folder_files(split_dir: Path) -> list:
@@ -140,22 +178,54 @@ def load_image_folder(root, split: str, cache_dir=None) -> Dataset:
     if not split_dir.is_dir():
         raise DataError(f"{root} has no '{split}/' folder (expected ROOT/{split}/<class>/*.jpg)")
     files = _folder_files(split_dir)
-    key = hashlib.sha256("\n".join(f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
-                                   for p, _ in files).encode()).hexdigest()[:16]
-    cache = Path(cache_dir) / f"imagefolder-{split}-{key}.npz" if cache_dir else None
-    if cache is not None and cache.is_file():
-        with np.load(cache) as z:
-            return Dataset(z["images"], z["labels"], CIFAR10_CLASSES, f"image-folder:{root}:{split}")
-    images = np.stack([_decode_image(p.read_bytes(), str(p)) for p, _ in files])
+    files_digest = hashlib.sha256("\n".join(f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+                                            for p, _ in files).encode()).hexdigest()
     labels = np.array([lab for _, lab in files], dtype=np.int64)
-    if images.shape[1:] != (32, 32, 3):
-        raise DataError(f"images in {split_dir} are {images.shape[1:]}, expected 32x32 RGB")
+    source = f"image-folder:{root}:{split}"
+    cache = Path(cache_dir) / f"imagefolder-v2-{split}-{files_digest[:16]}.npz" if cache_dir else None
+    if cache is not None and cache.is_file():
+        images = _cached_images(cache, files_digest, labels)
+        if images is not None:
+            return Dataset(images, labels, CIFAR10_CLASSES, source)
+    images = np.stack([_read_image_file(p) for p, _ in files])
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(".tmp.npz")
-        np.savez(tmp, images=images, labels=labels)
+        np.savez(tmp, images=images, labels=labels, files=files_digest, checksum=_arrays_digest(images, labels))
         os.replace(tmp, cache)
-    return Dataset(images, labels, CIFAR10_CLASSES, f"image-folder:{root}:{split}")
+    return Dataset(images, labels, CIFAR10_CLASSES, source)
+
+
+def _arrays_digest(images: np.ndarray, labels: np.ndarray) -> str:
+    h = hashlib.sha256(repr((images.shape, str(images.dtype))).encode())
+    h.update(np.ascontiguousarray(images).tobytes())
+    h.update(np.asarray(labels, np.int64).tobytes())
+    return h.hexdigest()
+
+
+def _cached_images(cache: Path, files_digest: str, labels: np.ndarray):
+    """The cached images if the cache is whole and was made from exactly these files; else None (moved aside)."""
+    try:
+        with np.load(cache, allow_pickle=False) as z:
+            images, stored_labels = z["images"], z["labels"]
+            made_from, checksum = str(z["files"]), str(z["checksum"])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+        why = f"unreadable ({type(e).__name__})"
+    else:
+        if made_from != files_digest:
+            why = "made from other files"
+        elif images.shape != (len(labels), 32, 32, 3) or images.dtype != np.uint8:
+            why = f"holds images of shape {images.shape}"
+        elif not np.array_equal(stored_labels, labels):
+            why = "holds other labels than its folders"
+        elif checksum != _arrays_digest(images, stored_labels):
+            why = "fails its checksum"
+        else:
+            return images
+    aside = move_aside(cache)
+    warnings.warn(f"image cache {cache} is damaged ({why}); moved to {aside.name}, decoding the images again",
+                  LinksimWarning, stacklevel=3)
+    return None
 
 
 def load_embedded_sample() -> Dataset:

@@ -23,3 +23,14 @@ class WeightsError(LinksimError):
 
 class BitstreamError(LinksimError):
     """A source-codec byte string cannot be decoded (corrupt or truncated)."""
+
+
+class LinksimWarning(UserWarning):
+    """Something on disk was damaged and is being rebuilt or recomputed; numbers are unaffected.
+
+    The CLI prints each as one ``linksim: warning: ...`` line.
+    """
+
+
+class OutputError(LinksimError):
+    """An output or cache folder cannot be used: not creatable or writable, or another run holds it."""

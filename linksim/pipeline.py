@@ -84,16 +84,24 @@ def run(scenario: Scenario, out, *, scenario_text: str = "", resume: bool = Fals
         threads: TensorFlow threads (numbers are reproducible for a given count).
         progress: callable taking one line per finished point.
     """
+    from .folders import run_lock
+    with run_lock(out):
+        return _run_locked(scenario, Path(out), scenario_text, resume, workers, address, threads, progress)
+
+
+def _run_locked(scenario, out, scenario_text, resume, workers, address, threads, progress) -> RunOutput:
     from . import zoo
     from .codecs.separate import cache_stats
+    from .data import default_cache_dir
+    from .folders import check_writable
     from .results import provenance, write_results
     from .sim import cliffs, configure_threads, run_scenario
     from .store import PointStore
+    check_writable(default_cache_dir(), "cache folder")
     configure_threads(threads)
     setup = Setup.build(scenario)
     dataset = load_dataset(scenario)
-    out = Path(out)
-    store = PointStore(out)
+    store = PointStore(out, scenario.runs, len(scenario.judge_names), len(dataset))
     if not resume:
         store.clear()
     t0 = time.time()

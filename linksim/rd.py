@@ -265,11 +265,20 @@ def rd_figure(doc: dict, path) -> Path:
 
 def run_rd(scenario: RdScenario, out, threads: int = 2, progress=lambda line: None) -> dict:
     """Evaluate ``scenario`` and write ``rd.json`` and ``rd.png`` into ``out``; returns the document."""
+    from .folders import run_lock
+    with run_lock(out):
+        return _run_rd_locked(scenario, Path(out), threads, progress)
+
+
+def _run_rd_locked(scenario: RdScenario, out: Path, threads: int, progress) -> dict:
     from . import zoo
     from .config import to_plain
+    from .data import default_cache_dir
+    from .folders import check_writable
     from .pipeline import load_dataset, load_judges, weight_names
     from .results import _clean, provenance
     from .sim import configure_threads
+    check_writable(default_cache_dir(), "cache folder")
     configure_threads(threads)
     dataset = load_dataset(scenario)
     judges = load_judges(scenario)
@@ -279,8 +288,6 @@ def run_rd(scenario: RdScenario, out, threads: int = 2, progress=lambda line: No
            "provenance": provenance(0, dataset.source, {n: zoo.entry(n)["sha256"] for n in weight_names(scenario)},
                                     {"wall_seconds": round(time.time() - t0, 2)}),
            **body}
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "rd.json").write_text(json.dumps(_clean(doc), indent=2, allow_nan=False))
     rd_figure(doc, out / "rd.png")
     return doc

@@ -56,10 +56,10 @@ class Registry:
 
     def parse(self, node, where: str):
         """Validate a ``{type: name, ...}`` node into its frozen config object."""
-        from .config import from_mapping
+        from .config import from_mapping, show
         if not isinstance(node, dict) or "type" not in node:
             raise ConfigError(f"{where}: expected a mapping with a 'type' key "
-                              f"(one of {', '.join(self.names())}), got {node!r}")
+                              f"(one of {', '.join(self.names())}), got {show(node)}")
         params = {k: v for k, v in node.items() if k != "type"}
         return from_mapping(self.config_class(node["type"], where), params, where)
 

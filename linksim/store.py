@@ -9,15 +9,24 @@ computed identically (the noise of each run derives from those alone), and a
 changed scenario recomputes what changed. A file appears under its final name
 only once completely written (write to a temporary name, then rename), so a
 run killed at any moment leaves either a whole point or none.
+
+A point is verified before it is reused: it must load, hold every array, carry
+its own key and a sha256 of its arrays that matches them, and have the shapes
+its run count, judges and image count imply. A point that fails (a damaged
+disk, a partial copy, a file of another run) is recomputed with one warning.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from .errors import LinksimWarning
 
 _ARRAYS = ("predictions", "psnr", "ssim", "outage", "channel_uses", "source_bits", "example_images",
            "example_predictions")
@@ -38,15 +47,28 @@ def images_digest(images: np.ndarray, labels: np.ndarray) -> str:
     return h.hexdigest()
 
 
+def _checksum(arrays: dict) -> str:
+    h = hashlib.sha256()
+    for name in _ARRAYS:
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 class PointStore:
     """Finished points of one run folder.
 
     Args:
         folder: the run's output folder; points go to ``folder/points``.
+        runs, judges, images: the scenario's run count, number of judges and
+            image count, which every stored point's arrays must match.
     """
 
-    def __init__(self, folder):
+    def __init__(self, folder, runs: int, judges: int, images: int):
         self.folder = Path(folder) / "points"
+        self.shapes = {"predictions": (runs, judges, images), "psnr": (runs, images), "ssim": (runs, images),
+                       "outage": (runs, images), "channel_uses": (runs, images), "source_bits": (runs, images)}
 
     def clear(self) -> None:
         """Forget every stored point (a fresh, non-resumed run)."""
@@ -55,19 +77,36 @@ class PointStore:
                 path.unlink()
 
     def get(self, key: str):
-        """``(PointRuns, seconds it took)`` stored under ``key``, or None."""
+        """``(PointRuns, seconds it took)`` stored under ``key``, or None (also for a point that fails its checks)."""
         from .sim import PointRuns
         path = self.folder / f"{key}.npz"
         if not path.is_file():
             return None
-        with np.load(path, allow_pickle=False) as z:
-            return PointRuns(**{name: z[name] for name in _ARRAYS}), float(z["seconds"])
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                arrays = {name: z[name] for name in (*_ARRAYS, "seconds", "key", "checksum")}
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+            return self._reject(path, f"unreadable ({type(e).__name__})")
+        if str(arrays["key"]) != key:
+            return self._reject(path, "holds another point")
+        if str(arrays["checksum"]) != _checksum(arrays):
+            return self._reject(path, "fails its checksum")
+        wrong = [name for name, shape in self.shapes.items() if arrays[name].shape != shape]
+        if wrong:
+            return self._reject(path, f"has the wrong shape for {', '.join(wrong)}")
+        return PointRuns(**{name: arrays[name] for name in _ARRAYS}), float(arrays["seconds"])
+
+    @staticmethod
+    def _reject(path: Path, why: str):
+        warnings.warn(f"stored point {path} {why}: recomputing it", LinksimWarning, stacklevel=3)
+        return None
 
     def put(self, key: str, runs, seconds: float) -> None:
         """Store ``runs`` (a :class:`~linksim.sim.PointRuns`) and its compute time under ``key``, atomically."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        arrays = {name: np.asarray(getattr(runs, name)) for name in _ARRAYS}
         tmp = self.folder / f".{key}.{os.getpid()}.tmp.npz"
-        np.savez_compressed(tmp, seconds=seconds, **{name: np.asarray(getattr(runs, name)) for name in _ARRAYS})
+        np.savez_compressed(tmp, seconds=seconds, key=key, checksum=_checksum(arrays), **arrays)
         os.replace(tmp, self.folder / f"{key}.npz")
 
     def __len__(self):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zipfile
 from importlib import resources
 from pathlib import Path
 
@@ -44,6 +45,27 @@ def sha256_file(path) -> str:
     return h.hexdigest()
 
 
+def recorded_sha256_path(path) -> Path:
+    """Where a training run records the sha256 of a weights file it wrote: ``<file>.sha256``."""
+    return Path(f"{path}.sha256")
+
+
+def write_weights(path, save) -> str:
+    """Write a weights file with ``save(temporary path)``, rename it into place and record its sha256.
+
+    The record (``<file>.sha256``, sha256sum's format) lets a later load tell a
+    damaged or partly copied file from the one training wrote; it does not stop
+    a deliberate swap of file and record. Returns the sha256.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".tmp-{path.name}")             # same suffix: Keras picks the format from it
+    save(tmp)
+    os.replace(tmp, path)
+    digest = sha256_file(path)
+    recorded_sha256_path(path).write_text(f"{digest}  {path.name}\n")
+    return digest
+
+
 def is_run_output(name: str) -> bool:
     """Whether ``name`` is a weights file written by ``linksim train`` rather than a zoo name."""
     return name.endswith(".weights.npz")
@@ -59,11 +81,12 @@ def run_entry(path: str) -> dict:
 
     ``path`` is ``<run folder>/<name>.weights.npz``; the architecture and
     geometry come from the training options beside it (a Qmap run's options
-    hold ``t1``) and the sha256 from the file itself, so results name exactly
-    the weights they used.
+    hold ``t1``), and the file must match the sha256 its training recorded
+    (:func:`write_weights`), so results name exactly the weights they used.
 
     Raises:
-        WeightsError: the file or its run folder's ``config.json`` is missing.
+        WeightsError: the file, its run folder's ``config.json`` or its
+            recorded sha256 is missing, or the file does not match the record.
     """
     file, config = Path(path), Path(path).parent / "config.json"
     if not file.is_file() or not config.is_file():
@@ -75,7 +98,15 @@ def run_entry(path: str) -> dict:
         geometry = {k: options[k] for k in RUN_GEOMETRY[arch]}
     except (ValueError, KeyError, TypeError) as err:
         raise WeightsError(f"{config} does not hold a training run's options ({err})") from None
-    return {"file": str(file.resolve()), "arch": arch, "sha256": sha256_file(file), "geometry": geometry}
+    record = recorded_sha256_path(file)
+    if not record.is_file():
+        raise WeightsError(f"{file} has no recorded sha256 ({record.name}), so damage cannot be ruled out; if you "
+                           f"trust the file, record it with `sha256sum {file.name} > {record.name}` in its folder")
+    digest, recorded = sha256_file(file), record.read_text().split(" ")[0].strip()
+    if digest != recorded:
+        raise WeightsError(f"{file} is damaged: sha256 {digest[:12]}... != {recorded[:12]}... recorded when "
+                           "it was trained")
+    return {"file": str(file.resolve()), "arch": arch, "sha256": digest, "geometry": geometry}
 
 
 def verified_path(name: str) -> Path:
@@ -100,7 +131,7 @@ def load_classifier(name: str, base: bool = False):
     measured so), unless ``base`` asks for the network alone.
     """
     from .models.classifier import ARCHITECTURES, with_flip_averaging
-    e = entry(name)
+    e = classifier_entry(name)
     path = verified_path(name)
     model = ARCHITECTURES[e["arch"]]()
     try:
@@ -108,6 +139,22 @@ def load_classifier(name: str, base: bool = False):
     except (OSError, ValueError) as err:
         raise WeightsError(f"cannot load weights {path} for '{name}': {err}") from None
     return with_flip_averaging(model) if e.get("test_time_flip") and not base else model
+
+
+def classifier_entry(name: str) -> dict:
+    """The entry of ``name`` if it is a classifier (a judge must be); raises WeightsError otherwise."""
+    from .models.classifier import ARCHITECTURES
+    e = entry(name)
+    if e["arch"] not in ARCHITECTURES:
+        raise WeightsError(f"'{name}' is not a classifier (arch {e['arch']}); classifiers: "
+                           f"{', '.join(classifier_names())}")
+    return e
+
+
+def classifier_names() -> list:
+    """Zoo names of the classifiers (the possible judges)."""
+    from .models.classifier import ARCHITECTURES
+    return sorted(k for k, v in registry().items() if v["arch"] in ARCHITECTURES)
 
 
 def load_jscc(name: str):
@@ -150,9 +197,11 @@ def load(name: str):
 def _load_npz_model(name: str, cls):
     e = entry(name)
     path = verified_path(name)
+    if not zipfile.is_zipfile(path):
+        raise WeightsError(f"{path} for '{name}' is not a weights file (.npz expected)")
     model = cls(**e.get("geometry", {}))
     try:
         model.load_npz(path)
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
         raise WeightsError(f"cannot load weights {path} for '{name}': {err}") from None
     return model

@@ -40,6 +40,7 @@ def tiny_qmap_weights(tmp_path_factory, sample):
     """
     import json
     import tensorflow as tf
+    from linksim import zoo
     from linksim.models.qmap import QmapCodec, lambda_map
     folder = tmp_path_factory.mktemp("qmap_run")
     tf.keras.utils.set_random_seed(11)
@@ -60,6 +61,6 @@ def tiny_qmap_weights(tmp_path_factory, sample):
         x = sample.images[rng.integers(0, len(sample.images), 16)].astype(np.float32)
         q = np.broadcast_to(rng.uniform(0, 1, (16, 1, 1)), (16, 32, 32)).astype(np.float32)
         step(tf.constant(x), tf.constant(q))
-    model.save_npz(folder / "qmap2021.weights.npz")
+    zoo.write_weights(folder / "qmap2021.weights.npz", model.save_npz)
     (folder / "config.json").write_text(json.dumps(TINY_QMAP))
     return str(folder / "qmap2021.weights.npz")

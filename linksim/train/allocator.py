@@ -34,6 +34,7 @@ from ..data import load_split
 from ..metrics import PSNR_CAP_DB
 from ..models.jscc import (PIXELS, SYMBOLS_PER_GROUP, GroupAllocator, choose_group_count, group_log_energy,
                            group_mask, normalise_power)
+from ..zoo import write_weights
 from .loop import EpochLoop
 
 CHUNK = 2000
@@ -188,10 +189,9 @@ def train_allocator(cfg: AllocatorTrainConfig, data_path, out_dir, log=print) ->
     chosen = choose_group_count(predicted, held["snr_db"], cfg.price_db_per_bit, jscc.fixed_groups).numpy()
     psnr = data["psnr"][held_out]
     path = out / "allocator.weights.npz"
-    allocator.save_npz(path)
     summary = {"config": asdict(cfg), "wall_seconds": round(loop.wall_seconds, 1),
                "measure_seconds": round(measure_seconds, 1),
-               "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "weights": str(path),
+               "sha256": write_weights(path, allocator.save_npz), "weights": str(path),
                "held_out_images": len(held_out),
                "held_out_rmse_db": round(float(np.sqrt(np.mean((predicted.numpy() - psnr) ** 2))), 3),
                "held_out_allocation": allocation_report(psnr, chosen, data["snr_db"][held_out], jscc.fixed_groups)}

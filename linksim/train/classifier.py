@@ -7,7 +7,6 @@ the same batches as an uninterrupted one.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -19,6 +18,7 @@ import tensorflow as tf
 from ..config import bounded
 from ..data import load_split
 from ..models.classifier import ARCHITECTURES
+from ..zoo import write_weights
 from .loop import EpochLoop
 
 
@@ -110,9 +110,8 @@ def train_classifier(cfg: ClassifierTrainConfig, data_path, out_dir, log=print) 
                 f"lr {float(schedule(optimizer.iterations)):.4f}")
     loop.run(cfg.epochs, train_epoch)
     weights = out / f"{cfg.arch}.weights.h5"
-    model.save_weights(weights)
     summary = {"config": asdict(cfg), "wall_seconds": round(loop.wall_seconds, 1),
-               "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(), "weights": str(weights)}
+               "sha256": write_weights(weights, model.save_weights), "weights": str(weights)}
     try:
         test = load_split(data_path, "test")
         summary["test_accuracy"] = evaluate(model, test.images, test.labels)

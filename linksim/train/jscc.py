@@ -16,9 +16,7 @@ the same command resumes.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,7 +26,8 @@ import tensorflow as tf
 from ..config import bounded
 from ..data import load_split
 from ..models.jscc import AdaptiveRateJSCC, cpp_of, group_mask, normalise_power
-from .loop import EpochLoop
+from ..zoo import write_weights
+from .loop import EpochLoop, per_image_arrays
 
 
 @dataclass(frozen=True)
@@ -78,20 +77,12 @@ def _sp_weights(cfg: JSCCTrainConfig, images: np.ndarray, out: Path, log=print) 
     """SP weights of every training image, float16 ``[N, 32, 32, 3]``, cached in ``out``.
 
     They cost ten input gradients per image (one per class logit): about as
-    much as several training epochs, so the time is logged.
+    much as several training epochs.
     """
     from ..importance import SPGradientConfig, SPGradientMap
-    key = hashlib.sha256(images[:: max(1, len(images) // 64)].tobytes()).hexdigest()[:12]
-    path = out / f"sp_weights-{cfg.classifier}-{cfg.sp_mode}-{len(images)}-{key}.npy"
-    if not path.is_file():
-        sp = SPGradientMap(SPGradientConfig(classifier=cfg.classifier, mode=cfg.sp_mode, batch_size=250))
-        tmp = path.with_suffix(".tmp.npy")
-        start = time.perf_counter()
-        np.save(tmp, sp(images).astype(np.float16))
-        tmp.rename(path)
-        log(f"SP weights of {len(images)} images ({cfg.classifier}, {cfg.sp_mode}): "
-            f"{time.perf_counter() - start:.0f}s (not in the epoch wall time)")
-    return np.load(path, mmap_mode="r")
+    def sp(batch):
+        return SPGradientMap(SPGradientConfig(classifier=cfg.classifier, mode=cfg.sp_mode, batch_size=250))(batch)
+    return per_image_arrays(out, f"sp_weights-{cfg.classifier}-{cfg.sp_mode}", images, images.shape, sp, log)
 
 
 def sharpen(weights: np.ndarray, power: float) -> np.ndarray:
@@ -175,8 +166,7 @@ def train_jscc(cfg: JSCCTrainConfig, data_path, out_dir, log=print) -> dict:
         return f"loss {loss:.5f} train_psnr {psnr:.2f} dB cpp {cpp:.3f}"
     loop.run(cfg.epochs, train_epoch)
     path = out / f"{cfg.variant}.weights.npz"
-    model.save_npz(path)
     summary = {"config": asdict(cfg), "wall_seconds": round(loop.wall_seconds, 1),
-               "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "weights": str(path)}
+               "sha256": write_weights(path, model.save_npz), "weights": str(path)}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary

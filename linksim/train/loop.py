@@ -9,11 +9,13 @@ under two configurations.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 
+import numpy as np
 import tensorflow as tf
 
 from ..errors import ConfigError
@@ -70,3 +72,29 @@ class EpochLoop:
             self.wall_seconds += seconds
             (self.out / "wall.json").write_text(json.dumps({"seconds": self.wall_seconds}))
             self.log(f"epoch {epoch + 1}/{epochs} {message} time {seconds:.0f}s")
+
+
+def per_image_arrays(out: Path, name: str, images: np.ndarray, shape: tuple, compute, log=print) -> np.ndarray:
+    """``compute(images)`` as float16, computed once and kept in the run folder (memory-mapped on reuse).
+
+    The file is ``<name>-<N>-<key>.npy``, keyed on a sample of the images; a
+    file that cannot be read or has another shape than ``shape`` is computed
+    again. The time it took is logged (it is not in the epoch wall time).
+    """
+    key = hashlib.sha256(images[:: max(1, len(images) // 64)].tobytes()).hexdigest()[:12]
+    path = out / f"{name}-{len(images)}-{key}.npy"
+    if path.is_file():
+        try:
+            arrays = np.load(path, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as e:
+            log(f"{path.name} cannot be read ({e}): recomputing")
+        else:
+            if arrays.shape == tuple(shape):
+                return arrays
+            log(f"{path.name} has shape {arrays.shape}, not {tuple(shape)}: recomputing")
+    start = time.perf_counter()
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, compute(images).astype(np.float16))
+    tmp.rename(path)
+    log(f"{name} of {len(images)} images: {time.perf_counter() - start:.0f}s (not in the epoch wall time)")
+    return np.load(path, mmap_mode="r")

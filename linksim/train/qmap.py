@@ -28,9 +28,7 @@ measured while it trains; the checkpoint in ``ckpt/`` resumes it.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Tuple
@@ -41,7 +39,8 @@ import tensorflow as tf
 from ..config import bounded
 from ..data import load_split
 from ..models.qmap import QmapCodec, lambda_map
-from .loop import EpochLoop
+from ..zoo import write_weights
+from .loop import EpochLoop, per_image_arrays
 
 MAP_KINDS = ("uniform", "gradient", "blobs", "semantic")
 
@@ -107,21 +106,9 @@ def training_qmaps(rng: np.random.Generator, sims: np.ndarray, shares) -> np.nda
 def _semantic_maps(cfg: QmapTrainConfig, images: np.ndarray, out: Path, log=print) -> np.ndarray:
     """Grad-CAM maps of every training image, float16 ``[N, H, W]``, cached in ``out``."""
     from ..importance import GradCamConfig, GradCamMap
-    key = hashlib.sha256(images[:: max(1, len(images) // 64)].tobytes()).hexdigest()[:12]
-    path = out / f"sim-{cfg.sim_classifier}-{len(images)}-{key}.npy"
-    if path.is_file():
-        maps = np.load(path, mmap_mode="r")
-        if maps.shape == images.shape[:3]:
-            return maps
-        log(f"{path.name} has shape {maps.shape}, not {images.shape[:3]}: recomputing")
-    start = time.perf_counter()
-    sim = GradCamMap(GradCamConfig(classifier=cfg.sim_classifier, batch_size=250))
-    tmp = path.with_suffix(".tmp.npy")
-    np.save(tmp, sim(images).astype(np.float16))
-    tmp.rename(path)
-    log(f"Grad-CAM maps of {len(images)} images ({cfg.sim_classifier}): "
-        f"{time.perf_counter() - start:.0f}s (not in the epoch wall time)")
-    return np.load(path, mmap_mode="r")
+    def sim(batch):
+        return GradCamMap(GradCamConfig(classifier=cfg.sim_classifier, batch_size=250))(batch)
+    return per_image_arrays(out, f"sim-{cfg.sim_classifier}", images, images.shape[:3], sim, log)
 
 
 def build_codec(cfg: QmapTrainConfig) -> QmapCodec:
@@ -194,13 +181,12 @@ def train_qmap(cfg: QmapTrainConfig, data_path, out_dir, log=print) -> dict:
             x[flip], q[flip] = x[flip][:, :, ::-1], q[flip][:, :, ::-1]
             sums += [float(v) for v in step(tf.constant(x), tf.constant(q))]
         loss, bpp, psnr = sums[:3] / max(steps, 1)
-        model.save_npz(weights_path)
+        write_weights(weights_path, model.save_npz)
         return f"loss {loss:.4f} est_bpp {bpp:.3f} train_psnr {psnr:.2f} dB skipped {int(sums[3])}"
 
     loop.run(cfg.epochs, train_epoch)
-    model.save_npz(weights_path)
     summary = {"config": asdict(cfg), "wall_seconds": round(loop.wall_seconds, 1),
-               "sha256": hashlib.sha256(weights_path.read_bytes()).hexdigest(), "weights": str(weights_path),
+               "sha256": write_weights(weights_path, model.save_npz), "weights": str(weights_path),
                "geometry": model.geometry()}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary

@@ -84,9 +84,15 @@ def test_corrupt_qmap_weights_are_one_line_and_exit_2(tmp_path, tiny_qmap_weight
     shutil.copytree(Path(tiny_qmap_weights).parent, bad)
     (bad / "qmap2021.weights.npz").write_bytes(b"not an npz")
     text = f"images: 10\ncodecs: [{{source: {{type: qmap, weights: {bad / 'qmap2021.weights.npz'}}}, qualities: [0.5]}}]"
-    code = main(["rd", str(write(tmp_path, text)), "--out", str(tmp_path / "o")])
+    scenario = str(write(tmp_path, text))
+    code = main(["rd", scenario, "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err.strip()
-    assert code == 2 and "cannot load weights" in err and "Traceback" not in err
+    assert code == 2 and "is damaged: sha256" in err and len(err.splitlines()) == 1
+    from linksim import zoo
+    zoo.recorded_sha256_path(bad / "qmap2021.weights.npz").write_text(zoo.sha256_file(bad / "qmap2021.weights.npz"))
+    code = main(["rd", scenario, "--out", str(tmp_path / "o")])            # recorded, but still no npz
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "is not a weights file" in err and len(err.splitlines()) == 1
 
 
 def test_compare_must_name_two_codecs():

@@ -42,7 +42,7 @@ def test_a_training_run_output_loads_with_its_own_geometry_and_sha256(tmp_path):
     model = AdaptiveRateJSCC(groups=4, fixed_groups=1, width=8)
     model.build_variables()
     path = tmp_path / "ar_jscc.weights.npz"
-    model.save_npz(path)
+    zoo.write_weights(path, model.save_npz)
     (tmp_path / "config.json").write_text(json.dumps({"groups": 4, "fixed_groups": 1, "width": 8, "epochs": 1}))
     loaded = zoo.load(str(path))
     assert (loaded.groups, loaded.fixed_groups, loaded.width) == (4, 1, 8)
@@ -52,3 +52,27 @@ def test_a_training_run_output_loads_with_its_own_geometry_and_sha256(tmp_path):
     (tmp_path / "config.json").unlink()
     with pytest.raises(WeightsError, match="config.json"):
         zoo.entry(str(path))
+
+
+def test_a_run_output_must_match_the_sha256_its_training_recorded(tmp_path):
+    import json
+    from linksim.models.jscc import AdaptiveRateJSCC
+    model = AdaptiveRateJSCC(groups=4, fixed_groups=1, width=8)
+    model.build_variables()
+    path = tmp_path / "ar_jscc.weights.npz"
+    digest = zoo.write_weights(path, model.save_npz)
+    assert zoo.recorded_sha256_path(path).read_text() == f"{digest}  ar_jscc.weights.npz\n"
+    (tmp_path / "config.json").write_text(json.dumps({"groups": 4, "fixed_groups": 1, "width": 8}))
+    other = AdaptiveRateJSCC(groups=4, fixed_groups=1, width=8)
+    other.build_variables()
+    other.save_npz(path)                                  # a valid file, but not the one training wrote
+    with pytest.raises(WeightsError, match="damaged: sha256"):
+        zoo.entry(str(path))
+    zoo.recorded_sha256_path(path).unlink()
+    with pytest.raises(WeightsError, match="no recorded sha256"):
+        zoo.entry(str(path))
+
+
+def test_a_judge_must_be_a_classifier():
+    with pytest.raises(WeightsError, match="'ar_jscc' is not a classifier.*resnet32"):
+        zoo.load_classifier("ar_jscc")
