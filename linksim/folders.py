@@ -53,22 +53,32 @@ def check_writable(folder, what: str = "output folder") -> Path:
     return folder
 
 
-@contextmanager
-def run_lock(folder):
-    """Hold ``folder``'s lock for the block (checks it is writable first); a second holder gets OutputError."""
+def acquire_lock(folder):
+    """Lock ``folder`` (checked writable first) for this process: ``-> open handle``; closing it releases.
+
+    Raises :class:`OutputError` while another process holds it.
+    """
     folder = check_writable(folder)
     handle = open(folder / LOCK_NAME, "a+")
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            pid = handle.read().strip()
-            raise OutputError(f"{folder} is in use by another linksim run{f' (pid {pid})' if pid else ''}; "
-                              "wait for it to finish or choose another --out") from None
-        handle.truncate(0)
-        handle.write(str(os.getpid()))
-        handle.flush()
-        yield folder
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        pid = handle.read().strip()
+        handle.close()
+        raise OutputError(f"{folder} is in use by another linksim run{f' (pid {pid})' if pid else ''}; "
+                          "wait for it to finish or choose another --out") from None
+    handle.truncate(0)
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+@contextmanager
+def run_lock(folder):
+    """Hold ``folder``'s lock (:func:`acquire_lock`) for the block."""
+    handle = acquire_lock(folder)
+    try:
+        yield Path(folder)
     finally:
-        handle.close()                                   # closing releases the lock
+        handle.close()

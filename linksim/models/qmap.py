@@ -216,12 +216,18 @@ class QmapCodec(tf.keras.Model):
         y_hat = y + tf.stop_gradient(tf.round(y - means) + means - y)
         return self.synthesis(y_hat, z_hat), bits_y + bits_z
 
+    def synthesis_variables(self) -> list:
+        """Trainable variables of the decoder ``g_s`` alone (HEVRC's stage 3 fine-tunes only these)."""
+        layers = (self.d_z1, self.d_z2, self.d_c8, self.d_c16, self.s_in, self.s_res, self.s_sft8, self.s_sft16,
+                  self.s1, self.igdn, self.s_out)
+        return [v for layer in layers for v in layer.trainable_variables]
+
     def build_variables(self):
         """Create every variable (one forward pass on a dummy 32x32 image)."""
         self(tf.zeros([1, 32, 32, 3]), tf.zeros([1, 32, 32]))
 
     # ---- real bitstreams ---------------------------------------------------------
-    def _entropy_coders(self):
+    def entropy_coders(self):
         """(z coder, y coder): tfc's tables, built once per loaded codec, coded without escapes."""
         if self._scratch.coders is None:
             em_z = tfc.ContinuousBatchedEntropyModel(self.z_prior, coding_rank=3, compression=True,
@@ -237,7 +243,7 @@ class QmapCodec(tf.keras.Model):
 
     def _latents(self, images, qmap):
         """``-> (y - means, y's scale indexes, z_hat, z's indexes)``, z_hat clamped as it is coded."""
-        coder_z, _ = self._entropy_coders()
+        coder_z, _ = self.entropy_coders()
         y, c2 = self.analysis(images, qmap)
         z = self.hyper_analysis(y, qmap, c2)
         z_indexes = self._z_indexes(tf.shape(z))
@@ -247,7 +253,7 @@ class QmapCodec(tf.keras.Model):
 
     def quantised_latents(self, images, qmap):
         """``-> (y_hat, z_hat)`` exactly as :meth:`compress` codes them (for checks)."""
-        _, coder_y = self._entropy_coders()
+        _, coder_y = self.entropy_coders()
         residual, indexes, means, z_hat, _ = self._latents(images, qmap)
         return coder_y.clamp(residual, indexes) + means, z_hat
 
@@ -256,13 +262,13 @@ class QmapCodec(tf.keras.Model):
 
         Runs as one graph (about 1.25x faster than eagerly on 2 cores; the bytes are the same).
         """
-        self._entropy_coders()                       # tables are read from tfc's variables outside the graph
+        self.entropy_coders()                       # tables are read from tfc's variables outside the graph
         if self._scratch.graphs.get("compress") is None:
             self._scratch.graphs["compress"] = tf.function(self._compress, reduce_retracing=True)
         return self._scratch.graphs["compress"](images, qmap)
 
     def _compress(self, images, qmap):
-        coder_z, coder_y = self._entropy_coders()
+        coder_z, coder_y = self.entropy_coders()
         residual, indexes, _, z_hat, z_indexes = self._latents(images, qmap)
         return coder_z.compress(z_hat, z_indexes, 3), coder_y.compress(residual, indexes, 3)
 
@@ -271,7 +277,7 @@ class QmapCodec(tf.keras.Model):
 
         Any bytes decode (to some image) in bounded time: see :mod:`linksim.models.bounded_coding`.
         """
-        self._entropy_coders()
+        self.entropy_coders()
         key = ("decompress", int(latent_shape[0]), int(latent_shape[1]))
         if self._scratch.graphs.get(key) is None:
             self._scratch.graphs[key] = tf.function(lambda z, y: self._decompress(z, y, key[1:]),
@@ -279,7 +285,7 @@ class QmapCodec(tf.keras.Model):
         return self._scratch.graphs[key](z_strings, y_strings)
 
     def _decompress(self, z_strings, y_strings, latent_shape):
-        coder_z, coder_y = self._entropy_coders()
+        coder_z, coder_y = self.entropy_coders()
         h, w = int(latent_shape[0]), int(latent_shape[1])
         batch = tf.shape(z_strings)[0]
         z_hat = coder_z.decompress(z_strings, self._z_indexes([batch, h // 4, w // 4, self.hyper_latent]), 3)

@@ -62,16 +62,21 @@ class EpochLoop:
             path.write_text(json.dumps(options, indent=2))
 
     def run(self, epochs: int, train_epoch):
-        """Train epochs ``[done, epochs)``; logs ``epoch i/n <message> time <s>s`` after each."""
-        for epoch in range(int(self.epoch), epochs):
-            start = time.time()
-            message = train_epoch(epoch)
-            self.epoch.assign(epoch + 1)
-            self.manager.save()
-            seconds = time.time() - start
-            self.wall_seconds += seconds
-            (self.out / "wall.json").write_text(json.dumps({"seconds": self.wall_seconds}))
-            self.log(f"epoch {epoch + 1}/{epochs} {message} time {seconds:.0f}s")
+        """Train epochs ``[done, epochs)``; logs ``epoch i/n <message> time <s>s`` after each.
+
+        The run folder is locked meanwhile, so a second trainer started on it stops with OutputError.
+        """
+        from ..folders import run_lock
+        with run_lock(self.out):
+            for epoch in range(int(self.epoch), epochs):
+                start = time.time()
+                message = train_epoch(epoch)
+                self.epoch.assign(epoch + 1)
+                self.manager.save()
+                seconds = time.time() - start
+                self.wall_seconds += seconds
+                (self.out / "wall.json").write_text(json.dumps({"seconds": self.wall_seconds}))
+                self.log(f"epoch {epoch + 1}/{epochs} {message} time {seconds:.0f}s")
 
 
 def per_image_arrays(out: Path, name: str, images: np.ndarray, shape: tuple, compute, log=print) -> np.ndarray:

@@ -103,7 +103,47 @@ def training_qmaps(rng: np.random.Generator, sims: np.ndarray, shares) -> np.nda
     return np.clip(out, 0.0, 1.0)
 
 
-def _semantic_maps(cfg: QmapTrainConfig, images: np.ndarray, out: Path, log=print) -> np.ndarray:
+def validate_shares(cfg: QmapTrainConfig) -> None:
+    """Raise ConfigError unless ``map_shares`` has one non-negative share per map kind, not all zero."""
+    if len(cfg.map_shares) != len(MAP_KINDS) or min(cfg.map_shares) < 0 or sum(cfg.map_shares) <= 0:
+        from ..errors import ConfigError
+        raise ConfigError(f"map_shares: expected {len(MAP_KINDS)} non-negative shares "
+                          f"({', '.join(MAP_KINDS)}), got {cfg.map_shares!r}")
+
+
+def guarded_apply(optimizer, loss, grads, variables):
+    """Apply ``grads`` unless the loss explodes or anything is not finite (inside tf.function); -> 1.0 if skipped."""
+    ok = tf.math.is_finite(loss) & (loss < 1e4)
+    for g in grads:
+        ok &= tf.reduce_all(tf.math.is_finite(g))
+
+    def apply():
+        optimizer.apply_gradients(zip(grads, variables))
+        return tf.constant(0.0)
+    return tf.cond(ok, apply, lambda: tf.constant(1.0))
+
+
+def batch_psnr(x_hat, x):
+    """PSNR in dB of a batch (pixels in [0, 255], the decoder's output clipped as it is shown)."""
+    mse = tf.reduce_mean((tf.clip_by_value(x_hat, 0.0, 255.0) - x) ** 2)
+    return 10.0 * tf.math.log(255.0 ** 2 / mse) / tf.math.log(10.0)
+
+
+def training_batches(cfg: QmapTrainConfig, images: np.ndarray, sims: np.ndarray, epoch: int):
+    """The epoch's batches ``(x [B,H,W,3] float32 in [0, 255], q [B,H,W])`` as tensors: shuffled, a random
+    training map per image (:func:`training_qmaps`), half of them mirrored; all from ``(seed, epoch)``."""
+    rng = np.random.default_rng([cfg.seed, epoch])
+    order = rng.permutation(len(images))
+    for s in range(len(images) // cfg.batch_size):
+        idx = np.sort(order[s * cfg.batch_size:(s + 1) * cfg.batch_size])
+        x = images[idx].astype(np.float32)
+        q = training_qmaps(rng, np.asarray(sims[idx], np.float32), cfg.map_shares)
+        flip = rng.random(len(idx)) < 0.5
+        x[flip], q[flip] = x[flip][:, :, ::-1], q[flip][:, :, ::-1]
+        yield tf.constant(x), tf.constant(q)
+
+
+def semantic_maps(cfg: QmapTrainConfig, images: np.ndarray, out: Path, log=print) -> np.ndarray:
     """Grad-CAM maps of every training image, float16 ``[N, H, W]``, cached in ``out``."""
     from ..importance import GradCamConfig, GradCamMap
     def sim(batch):
@@ -126,24 +166,30 @@ def build_codec(cfg: QmapTrainConfig) -> QmapCodec:
     return model
 
 
-def train_qmap(cfg: QmapTrainConfig, data_path, out_dir, log=print) -> dict:
-    """Train (or resume) and export ``out_dir/qmap2021.weights.npz``; returns the summary."""
-    if len(cfg.map_shares) != len(MAP_KINDS) or min(cfg.map_shares) < 0 or sum(cfg.map_shares) <= 0:
-        from ..errors import ConfigError
-        raise ConfigError(f"map_shares: expected {len(MAP_KINDS)} non-negative shares "
-                          f"({', '.join(MAP_KINDS)}), got {cfg.map_shares!r}")
+def prepare_run(cfg: QmapTrainConfig, data_path, out_dir, log):
+    """What every stage starts from: ``(run folder, training split, its semantic maps, the seeded codec)``."""
+    validate_shares(cfg)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     train = load_split(data_path, "train")
-    sims = _semantic_maps(cfg, train.images, out, log)
+    sims = semantic_maps(cfg, train.images, out, log)
     tf.keras.utils.set_random_seed(cfg.seed)
-    model = build_codec(cfg)
-    steps = len(train) // cfg.batch_size
-    schedule = tf.keras.optimizers.schedules.CosineDecay(cfg.learning_rate, cfg.epochs * steps,
-                                                         alpha=cfg.final_lr_share)
+    return out, train, sims, build_codec(cfg)
+
+
+def cosine_adam(cfg: QmapTrainConfig, rate: float, steps: int, variables):
+    """Adam at ``rate`` decaying (cosine) to ``final_lr_share`` of it over the run, clipped at norm 1, built."""
+    schedule = tf.keras.optimizers.schedules.CosineDecay(rate, cfg.epochs * steps, alpha=cfg.final_lr_share)
     optimizer = tf.keras.optimizers.Adam(schedule, global_clipnorm=1.0)
-    variables = model.trainable_variables
     optimizer.build(variables)
+    return optimizer
+
+
+def train_qmap(cfg: QmapTrainConfig, data_path, out_dir, log=print) -> dict:
+    """Train (or resume) and export ``out_dir/qmap2021.weights.npz``; returns the summary."""
+    out, train, sims, model = prepare_run(cfg, data_path, out_dir, log)
+    variables = model.trainable_variables
+    optimizer = cosine_adam(cfg, cfg.learning_rate, len(train) // cfg.batch_size, variables)
     pixels = float(train.images.shape[1] * train.images.shape[2])
 
     @tf.function
@@ -153,40 +199,30 @@ def train_qmap(cfg: QmapTrainConfig, data_path, out_dir, log=print) -> dict:
             bpp = tf.reduce_mean(bits) / pixels
             distortion = tf.reduce_mean(lambda_map(q, cfg.t1, cfg.t2)[..., None] * (x_hat - x) ** 2)
             loss = bpp + distortion
-        grads = tape.gradient(loss, variables)
-        ok = tf.math.is_finite(loss) & (loss < 1e4)
-        for g in grads:
-            ok &= tf.reduce_all(tf.math.is_finite(g))
-
-        def apply():
-            optimizer.apply_gradients(zip(grads, variables))
-            return tf.constant(0.0)
-
-        skipped = tf.cond(ok, apply, lambda: tf.constant(1.0))
-        mse = tf.reduce_mean((tf.clip_by_value(x_hat, 0.0, 255.0) - x) ** 2)
-        return loss, bpp, 10.0 * tf.math.log(255.0 ** 2 / mse) / tf.math.log(10.0), skipped
+        skipped = guarded_apply(optimizer, loss, tape.gradient(loss, variables), variables)
+        return loss, bpp, batch_psnr(x_hat, x), skipped
 
     loop = EpochLoop(out, cfg, log, model=model, optimizer=optimizer)
-    weights_path = out / "qmap2021.weights.npz"
+    return train_and_export(cfg, loop, step, train.images, sims, model, out / "qmap2021.weights.npz", "est_bpp")
+
+
+def train_and_export(cfg, loop: EpochLoop, step, images, sims, model: QmapCodec, weights_path: Path,
+                     second: str) -> dict:
+    """Run ``loop`` over :func:`training_batches` with ``step(x, q) -> (loss, <second>, psnr, skipped)``,
+    exporting the weights after every epoch; writes and returns the run's summary."""
+    steps = len(images) // cfg.batch_size
 
     def train_epoch(epoch):
-        rng = np.random.default_rng([cfg.seed, epoch])
-        order = rng.permutation(len(train))
         sums = np.zeros(4)
-        for s in range(steps):
-            idx = np.sort(order[s * cfg.batch_size:(s + 1) * cfg.batch_size])
-            x = train.images[idx].astype(np.float32)
-            q = training_qmaps(rng, np.asarray(sims[idx], np.float32), cfg.map_shares)
-            flip = rng.random(len(idx)) < 0.5
-            x[flip], q[flip] = x[flip][:, :, ::-1], q[flip][:, :, ::-1]
-            sums += [float(v) for v in step(tf.constant(x), tf.constant(q))]
-        loss, bpp, psnr = sums[:3] / max(steps, 1)
+        for x, q in training_batches(cfg, images, sims, epoch):
+            sums += [float(v) for v in step(x, q)]
+        loss, other, psnr = sums[:3] / max(steps, 1)
         write_weights(weights_path, model.save_npz)
-        return f"loss {loss:.4f} est_bpp {bpp:.3f} train_psnr {psnr:.2f} dB skipped {int(sums[3])}"
+        return f"loss {loss:.4f} {second} {other:.3f} train_psnr {psnr:.2f} dB skipped {int(sums[3])}"
 
     loop.run(cfg.epochs, train_epoch)
     summary = {"config": asdict(cfg), "wall_seconds": round(loop.wall_seconds, 1),
                "sha256": write_weights(weights_path, model.save_npz), "weights": str(weights_path),
                "geometry": model.geometry()}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    (weights_path.parent / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary

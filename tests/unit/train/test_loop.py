@@ -60,3 +60,13 @@ def test_a_run_resumes_under_options_added_later_at_their_defaults(tmp_path):
 def test_tuple_options_compare_equal_to_their_stored_lists(tmp_path):
     EpochLoop(tmp_path, NewerOptions(shares=(0.2, 0.8)), log=lambda m: None)
     EpochLoop(tmp_path, NewerOptions(shares=(0.2, 0.8)), log=lambda m: None)
+
+
+def test_a_second_trainer_on_a_held_folder_stops_before_training(tmp_path):
+    from linksim.errors import OutputError
+    from linksim.folders import run_lock
+    epochs = []
+    with run_lock(tmp_path):
+        with pytest.raises(OutputError, match="in use by another linksim run"):
+            EpochLoop(tmp_path, Options(), log=lambda m: None).run(2, epochs.append)
+    assert epochs == []
