@@ -40,6 +40,10 @@ from .config import bounded, compare_pairs, from_mapping, judge_names, node
 from .errors import ConfigError
 
 
+#: Metrics ``perceptual:`` can switch on.
+PERCEPTUAL = ("feature_distance", "frechet")
+
+
 @dataclass(frozen=True)
 class RdCodec:
     """One source codec of an RD scenario: its node and its operating points.
@@ -72,6 +76,12 @@ class RdScenario:
         codecs: :class:`RdCodec` entries.
         name, data, images, classifier, judges, ssim: as in a link scenario.
         compare: ``"a vs b"`` pairs of codec labels.
+        perceptual: further metrics, off by default (slower):
+            ``feature_distance`` (per image, :func:`linksim.perceptual.feature_distance`)
+            and ``frechet`` (per operating point with a bootstrap interval,
+            :func:`linksim.perceptual.frechet_distance`), both on the features of
+            ``feature_classifier``; reported as ``<metric>_<classifier>``.
+        frechet_resamples: bootstrap resamples of the Frechet interval.
     """
     codecs: Tuple[RdCodec, ...] = ()
     name: str = "rd"
@@ -81,6 +91,9 @@ class RdScenario:
     judges: Tuple[str, ...] = ()
     compare: Tuple[str, ...] = ()
     ssim: bool = True
+    perceptual: Tuple[str, ...] = bounded((), choices=PERCEPTUAL)
+    feature_classifier: str = "vgg8"
+    frechet_resamples: int = bounded(100, lo=10, hi=10000)
 
     def __post_init__(self):
         labels = self.labels
@@ -155,6 +168,7 @@ def evaluate(scenario: RdScenario, dataset, judges: dict, progress=lambda line: 
     images, labels = dataset.images, dataset.labels
     pixels = images.shape[1] * images.shape[2]
     evaluator = Evaluator(judges, images, with_ssim=scenario.ssim)
+    perceptual = PerceptualScores(scenario, images) if scenario.perceptual else None
     names = tuple(judges)
     curves, per_image = [], {}
     fallback = fallback_image(images.shape[1:])
@@ -179,12 +193,40 @@ def evaluate(scenario: RdScenario, dataset, judges: dict, progress=lambda line: 
                    "accuracy": {name: {"mean": float(c.mean()),
                                        "ci95": float(np.diff(metrics.wilson_interval(float(c.mean()), len(c)))[0] / 2)}
                                 for name, c in zip(names, correct)}}
+            extra = perceptual.scores(shown) if perceptual else {}
+            for metric, value in extra.items():
+                row[metric] = _summary(value) if isinstance(value, np.ndarray) else value
             curves.append(row)
-            per_image[codec.label(), _point_key(point)] = (correct.astype(np.float64), psnr, ssim)
+            per_image[codec.label(), _point_key(point)] = (correct.astype(np.float64), psnr, ssim,
+                                                           {k: v for k, v in extra.items() if isinstance(v, np.ndarray)})
             progress(f"{codec.label()} {point}: bpp {row['bpp']['mean']:.3f} psnr {row['psnr_db']['mean']:.2f} dB "
                      f"acc {row['accuracy'][names[0]]['mean']:.3f} ({time.time() - t0:.1f} s)")
         cache.flush()
     return {"curves": curves, "comparisons": _comparisons(scenario, curves, per_image, names)}
+
+
+class PerceptualScores:
+    """The scenario's ``perceptual`` metrics of received images against the originals (their features once)."""
+
+    def __init__(self, scenario: RdScenario, originals: np.ndarray):
+        from . import zoo
+        from .perceptual import FeatureSpace
+        self.metrics, self.suffix = scenario.perceptual, scenario.feature_classifier
+        self.resamples = scenario.frechet_resamples
+        self.space = FeatureSpace(zoo.load_classifier(scenario.feature_classifier, base=True))
+        self.reference = self.space(originals)
+
+    def scores(self, received: np.ndarray) -> dict:
+        """``{feature_distance_<net>: [N]}`` and/or ``{frechet_<net>: {value, ci95_low, ci95_high}}``."""
+        from .perceptual import distance_between, frechet_distance, frechet_interval
+        features, out = self.space(received), {}
+        if "feature_distance" in self.metrics:
+            out[f"feature_distance_{self.suffix}"] = distance_between(self.reference, features)
+        if "frechet" in self.metrics:
+            low, high = frechet_interval(self.reference[-1], features[-1], self.resamples)
+            out[f"frechet_{self.suffix}"] = {"value": frechet_distance(self.reference[-1], features[-1]),
+                                             "ci95_low": low, "ci95_high": high}
+        return out
 
 
 def _point_key(point: dict) -> tuple:
@@ -198,10 +240,11 @@ def _comparisons(scenario, curves, per_image, names) -> list:
         # paired gaps where both meet the same real budget; at equal quality numbers their rates differ
         shared = [k for (label, k) in per_image if label == a and (b, k) in per_image and dict(k).get("target_bpp")]
         for key in shared:
-            (ca, pa, sa), (cb, pb, sb) = per_image[a, key], per_image[b, key]
+            (ca, pa, sa, fa), (cb, pb, sb, fb) = per_image[a, key], per_image[b, key]
             gaps = {f"accuracy_{name}": metrics.paired_difference(ca[j], cb[j]) for j, name in enumerate(names)}
             gaps["psnr_db"] = metrics.paired_difference(pa, pb)
             gaps["ssim"] = metrics.paired_difference(sa, sb)
+            gaps.update({metric: metrics.paired_difference(fa[metric], fb[metric]) for metric in fa})
             out.append({"a": a, "b": b, **dict(key), **{k: {"gap": g, "ci95": h} for k, (g, h) in gaps.items()}})
         rows = {label: sorted((c for c in curves if c["codec"] == label and "quality" in c),
                               key=lambda c: c["bpp"]["mean"]) for label in (a, b)}
@@ -225,7 +268,7 @@ def format_rd(doc: dict) -> str:
         cell = lambda s, d=3: f"{s['mean']:.{d}f}±{s['ci95']:.{d}f}"
         lines.append(f"{c['codec']:<22} {point:>12} {cell(c['bpp']):>13} {cell(c['psnr_db'], 2):>13} "
                      f"{cell(c['ssim']):>13}" + "".join(f" {cell(c['accuracy'][n]):>15}" for n in judges)
-                     + f" {c['not_fitting']:>11}")
+                     + f" {c['not_fitting']:>11}" + _perceptual_cells(c))
     for comp in doc["comparisons"]:
         if "bd_rate_percent" in comp:
             lines.append(f"{comp['a']} vs {comp['b']}: BD-rate {comp['bd_rate_percent']:+.2f}%, "
@@ -236,6 +279,16 @@ def format_rd(doc: dict) -> str:
             gaps = ", ".join(f"{k} {v['gap']:+.4f}±{v['ci95']:.4f}" for k, v in comp.items() if isinstance(v, dict))
             lines.append(f"{comp['a']} - {comp['b']} at {point}: {gaps}")
     return "\n".join(lines)
+
+
+def _perceptual_cells(row: dict) -> str:
+    cells = []
+    for key, value in row.items():
+        if key.startswith("feature_distance_"):
+            cells.append(f"{key} {value['mean']:.4f}±{value['ci95']:.4f}")
+        elif key.startswith("frechet_"):
+            cells.append(f"{key} {value['value']:.3f} [{value['ci95_low']:.3f}, {value['ci95_high']:.3f}]")
+    return "".join(f"  {c}" for c in cells)
 
 
 def rd_figure(doc: dict, path) -> Path:
