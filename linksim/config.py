@@ -394,10 +394,15 @@ def load_scenario(path, overrides=(), values=None) -> Scenario:
         overrides: ``key=value`` strings (``--set``), values parsed as YAML.
         values: keys set verbatim before the overrides (``--data``, ``--runs``, ...).
     """
+    return from_mapping(Scenario, scenario_mapping(path, overrides, values))
+
+
+def scenario_mapping(path, overrides=(), values=None) -> dict:
+    """A scenario file's mapping as run: its ``name`` defaulting to the file's stem, ``values``, then ``overrides``."""
     raw = read_yaml(path)
     raw.setdefault("name", Path(path).stem)
     raw.update(values or {})
-    return from_mapping(Scenario, apply_overrides(raw, overrides))
+    return apply_overrides(raw, overrides)
 
 
 def to_plain(obj):

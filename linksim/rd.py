@@ -41,7 +41,7 @@ from .errors import ConfigError
 
 
 #: Metrics ``perceptual:`` can switch on.
-PERCEPTUAL = ("feature_distance", "frechet")
+PERCEPTUAL = ("fsimc", "feature_distance", "frechet")
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,8 @@ class RdScenario:
         codecs: :class:`RdCodec` entries.
         name, data, images, classifier, judges, ssim: as in a link scenario.
         compare: ``"a vs b"`` pairs of codec labels.
-        perceptual: further metrics, off by default (slower):
+        perceptual: further metrics, off by default (slower): ``fsimc`` (per image,
+            :func:`linksim.fsim.fsimc`, no learned weights),
             ``feature_distance`` (per image, :func:`linksim.perceptual.feature_distance`)
             and ``frechet`` (per operating point with a bootstrap interval,
             :func:`linksim.perceptual.frechet_distance`), both on the features of
@@ -123,11 +124,8 @@ def is_rd_scenario(raw: dict) -> bool:
 
 def load_rd_scenario(path, overrides=(), values=None) -> RdScenario:
     """An :class:`RdScenario` from YAML (``--set`` overrides, verbatim ``values``), fully validated."""
-    from .config import apply_overrides, read_yaml
-    raw = read_yaml(path)
-    raw.setdefault("name", Path(path).stem)
-    raw.update(values or {})
-    return from_mapping(RdScenario, apply_overrides(raw, overrides))
+    from .config import scenario_mapping
+    return from_mapping(RdScenario, scenario_mapping(path, overrides, values))
 
 
 def build_sources(scenario: RdScenario) -> list:
@@ -213,13 +211,20 @@ class PerceptualScores:
         from .perceptual import FeatureSpace
         self.metrics, self.suffix = scenario.perceptual, scenario.feature_classifier
         self.resamples = scenario.frechet_resamples
-        self.space = FeatureSpace(zoo.load_classifier(scenario.feature_classifier, base=True))
-        self.reference = self.space(originals)
+        self.originals = originals
+        self.space = None
+        if {"feature_distance", "frechet"} & set(self.metrics):
+            self.space = FeatureSpace(zoo.load_classifier(scenario.feature_classifier, base=True))
+            self.reference = self.space(originals)
 
     def scores(self, received: np.ndarray) -> dict:
-        """``{feature_distance_<net>: [N]}`` and/or ``{frechet_<net>: {value, ci95_low, ci95_high}}``."""
+        """``{fsimc: [N]}``, ``{feature_distance_<net>: [N]}``, ``{frechet_<net>: {value, ci95_low, ci95_high}}``."""
+        from .fsim import fsimc
         from .perceptual import distance_between, frechet_distance, frechet_interval
-        features, out = self.space(received), {}
+        out = {"fsimc": fsimc(self.originals, received)} if "fsimc" in self.metrics else {}
+        if self.space is None:
+            return out
+        features = self.space(received)
         if "feature_distance" in self.metrics:
             out[f"feature_distance_{self.suffix}"] = distance_between(self.reference, features)
         if "frechet" in self.metrics:
@@ -284,7 +289,7 @@ def format_rd(doc: dict) -> str:
 def _perceptual_cells(row: dict) -> str:
     cells = []
     for key, value in row.items():
-        if key.startswith("feature_distance_"):
+        if key == "fsimc" or key.startswith("feature_distance_"):
             cells.append(f"{key} {value['mean']:.4f}±{value['ci95']:.4f}")
         elif key.startswith("frechet_"):
             cells.append(f"{key} {value['value']:.3f} [{value['ci95_low']:.3f}, {value['ci95_high']:.3f}]")

@@ -104,7 +104,7 @@ def test_perceptual_metrics_are_reported_per_point_and_as_paired_gaps(tmp_path, 
     path = write(tmp_path, f"""
 images: 20
 ssim: false
-perceptual: [feature_distance, frechet]
+perceptual: [fsimc, feature_distance, frechet]
 frechet_resamples: 10
 codecs:
   - {{source: {{type: qmap, weights: {tiny_qmap_weights}, strategy: uniform, levels: 64}}, targets_bpp: [1.2]}}
@@ -117,15 +117,16 @@ compare: ["qmap2021-uniform vs bpg444"]
     rows = {(c["codec"], c.get("target_bpp", c.get("quality"))): c for c in doc["curves"]}
     fine, coarse = rows["bpg", 24], rows["bpg", 51]
     assert 0 < fine["feature_distance_vgg8"]["mean"] < coarse["feature_distance_vgg8"]["mean"]
+    assert 1 > fine["fsimc"]["mean"] > coarse["fsimc"]["mean"] > 0
     for row in (fine, coarse):
         fd = row["frechet_vgg8"]
         assert fd["ci95_low"] <= fd["value"] <= fd["ci95_high"]
     assert fine["frechet_vgg8"]["value"] < coarse["frechet_vgg8"]["value"]
     (gap,) = [c for c in doc["comparisons"] if c["a"] == "qmap2021-uniform"]
-    assert set(gap["feature_distance_vgg8"]) == {"gap", "ci95"}
+    assert set(gap["feature_distance_vgg8"]) == set(gap["fsimc"]) == {"gap", "ci95"}
 
 
 def test_an_unknown_perceptual_metric_is_refused():
-    with pytest.raises(ConfigError, match="'perceptual\\[0\\]'.*lpips.*feature_distance"):
+    with pytest.raises(ConfigError, match="'perceptual\\[0\\]'.*lpips.*fsimc"):
         from linksim.config import from_mapping
         from_mapping(RdScenario, {"codecs": [{"qualities": [30]}], "perceptual": ["lpips"]})
