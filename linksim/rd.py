@@ -142,7 +142,9 @@ def operating_points(source, codec: RdCodec, ladder: QualityLadder, pixels: int)
     n = len(ladder.images)
     out = []
     for quality in codec.qualities:
-        streams = ladder.at_qualities(range(n), [int(quality) if quality in source.grid else quality] * n)
+        # the grid's own value (BPG's int QP for 30.0), never a rounding of it (a Qmap level 0.25)
+        quality = next((g for g in source.grid if g == quality), quality)
+        streams = ladder.at_qualities(range(n), [quality] * n)
         out.append(({"quality": quality}, streams))
     for target in codec.targets_bpp:
         positions = ladder.best(int(target * pixels // 8))

@@ -37,6 +37,19 @@ compare: ["qmap2021-icm vs qmap2021-uniform"]
     assert "BD-rate" not in capsys.readouterr().out          # no curve pair was compared
 
 
+def test_qmap_levels_between_grid_integers_are_kept(tmp_path, tiny_qmap_weights):
+    path = write(tmp_path, f"""
+images: 10
+ssim: false
+codecs:
+  - {{source: {{type: qmap, weights: {tiny_qmap_weights}, strategy: uniform, levels: 16}}, qualities: [0, 0.5, 1]}}
+""")
+    assert main(["rd", str(path), "--out", str(tmp_path / "out")]) == 0
+    doc = json.loads((tmp_path / "out" / "rd.json").read_text())
+    bpp = [c["bpp"]["mean"] for c in sorted(doc["curves"], key=lambda c: c["quality"])]
+    assert len(set(bpp)) == 3          # three different streams: 0.5 was once rounded to level 0
+
+
 def test_target_streams_never_exceed_their_budget(tiny_qmap_weights, sample):
     from linksim.codecs.separate import shared_cache
     from linksim.codecs.source.base import SOURCES, QualityLadder
