@@ -243,6 +243,10 @@ def from_mapping(cls, mapping, where: str = ""):
     return cls(**values)
 
 
+#: Metrics a scenario's ``perceptual:`` can switch on (:mod:`linksim.perceptual`).
+PERCEPTUAL_METRICS = ("fsimc", "feature_distance", "frechet")
+
+
 @dataclass(frozen=True)
 class Scenario:
     """One simulation: codecs x SNR x CPP grid, R runs each, judged by one classifier.
@@ -264,6 +268,14 @@ class Scenario:
         ssim: compute SSIM (the slowest metric).
         importance: optional importance-map node ``{type: sp_gradient, ...}``;
             the run then draws the example images next to their maps.
+        perceptual: further metrics of every point, off by default (slower):
+            ``fsimc`` and ``feature_distance`` per image (mean over runs, then
+            over images, with a normal interval), ``frechet`` per point (the
+            mean over runs of each run's distance, with a paired bootstrap
+            interval over images); see :mod:`linksim.perceptual`. Reported as
+            ``fsimc``, ``feature_distance_<net>``, ``frechet_<net>``.
+        feature_classifier: zoo classifier of the feature metrics.
+        frechet_resamples: bootstrap resamples of the Frechet interval.
     """
     codecs: tuple = node(lambda: _registries()[0], None, many=True)
     name: str = "scenario"
@@ -278,6 +290,9 @@ class Scenario:
     compare: typing.Tuple[str, ...] = ()
     ssim: bool = True
     importance: typing.Any = node(lambda: _registries()[1])
+    perceptual: typing.Tuple[str, ...] = bounded((), choices=PERCEPTUAL_METRICS)
+    feature_classifier: str = "vgg8"
+    frechet_resamples: int = bounded(100, lo=10, hi=10000)
 
     def __post_init__(self):
         if not self.codecs:
@@ -293,6 +308,13 @@ class Scenario:
 
     judge_names = property(lambda self: judge_names(self), doc="The primary classifier, then the further judges.")
     compare_pairs = property(lambda self: compare_pairs(self), doc="``compare`` as ``(a, b)`` label pairs.")
+
+    @property
+    def evaluation_key(self):
+        """What the perceptual metrics of a point depend on (None when off)."""
+        if not self.perceptual:
+            return None
+        return [sorted(self.perceptual), self.feature_classifier, self.frechet_resamples]
 
 
 def judge_names(scenario) -> tuple:

@@ -28,8 +28,10 @@ class Setup:
         return cls(build_codecs(scenario), load_judges(scenario))
 
     def evaluator(self, scenario: Scenario, images):
+        from .perceptual import PerceptualScores
         from .sim import Evaluator
-        return Evaluator(self.judges, images, with_ssim=scenario.ssim)
+        return Evaluator(self.judges, images, with_ssim=scenario.ssim,
+                         perceptual=PerceptualScores.of(scenario, images))
 
 
 def load_judges(scenario) -> dict:
@@ -96,12 +98,14 @@ def _run_locked(scenario, out, scenario_text, resume, workers, address, threads,
     from .folders import check_writable
     from .results import provenance, write_results
     from .sim import cliffs, configure_threads, run_scenario
+    from .perceptual import metric_names
     from .store import PointStore
     check_writable(default_cache_dir(), "cache folder")
     configure_threads(threads)
     setup = Setup.build(scenario)
     dataset = load_dataset(scenario)
-    store = PointStore(out, scenario.runs, len(scenario.judge_names), len(dataset))
+    store = PointStore(out, scenario.runs, len(scenario.judge_names), len(dataset),
+                       *metric_names(scenario.perceptual, scenario.feature_classifier))
     if not resume:
         store.clear()
     t0 = time.time()

@@ -36,12 +36,10 @@ import numpy as np
 from . import metrics
 from .codecs.source.base import SOURCES, QualityLadder, decode_many
 from .codecs.source.bpg import BpgSourceConfig
-from .config import bounded, compare_pairs, from_mapping, judge_names, node
+from .config import PERCEPTUAL_METRICS, bounded, compare_pairs, from_mapping, judge_names, node
 from .errors import ConfigError
 
 
-#: Metrics ``perceptual:`` can switch on.
-PERCEPTUAL = ("fsimc", "feature_distance", "frechet")
 
 
 @dataclass(frozen=True)
@@ -92,7 +90,7 @@ class RdScenario:
     judges: Tuple[str, ...] = ()
     compare: Tuple[str, ...] = ()
     ssim: bool = True
-    perceptual: Tuple[str, ...] = bounded((), choices=PERCEPTUAL)
+    perceptual: Tuple[str, ...] = bounded((), choices=PERCEPTUAL_METRICS)
     feature_classifier: str = "vgg8"
     frechet_resamples: int = bounded(100, lo=10, hi=10000)
 
@@ -164,11 +162,12 @@ def evaluate(scenario: RdScenario, dataset, judges: dict, progress=lambda line: 
     """Every codec's operating points on ``dataset``; returns the ``rd.json`` document's body."""
     from .codecs.separate import shared_cache
     from .data import default_cache_dir, fallback_image
+    from .perceptual import PerceptualScores
     from .sim import Evaluator
     images, labels = dataset.images, dataset.labels
     pixels = images.shape[1] * images.shape[2]
-    evaluator = Evaluator(judges, images, with_ssim=scenario.ssim)
-    perceptual = PerceptualScores(scenario, images) if scenario.perceptual else None
+    evaluator = Evaluator(judges, images, with_ssim=scenario.ssim,
+                          perceptual=PerceptualScores.of(scenario, images))
     names = tuple(judges)
     curves, per_image = [], {}
     fallback = fallback_image(images.shape[1:])
@@ -184,7 +183,7 @@ def evaluate(scenario: RdScenario, dataset, judges: dict, progress=lambda line: 
             for i, im in zip(sent, decoded):
                 if im is not None:
                     shown[i] = im
-            preds, psnr, ssim = evaluator.evaluate(shown, memoise=False)
+            preds, psnr, ssim, per_image_perceptual, pooled = evaluator.evaluate(shown, memoise=False)
             bpp = np.array([0.0 if s is None else 8.0 * len(s) / pixels for s in streams])
             correct = preds == labels[None]
             row = {"codec": codec.label(), **point, "bpp": _summary(bpp), "psnr_db": _summary(psnr),
@@ -193,47 +192,16 @@ def evaluate(scenario: RdScenario, dataset, judges: dict, progress=lambda line: 
                    "accuracy": {name: {"mean": float(c.mean()),
                                        "ci95": float(np.diff(metrics.wilson_interval(float(c.mean()), len(c)))[0] / 2)}
                                 for name, c in zip(names, correct)}}
-            extra = perceptual.scores(shown) if perceptual else {}
-            for metric, value in extra.items():
-                row[metric] = _summary(value) if isinstance(value, np.ndarray) else value
+            row.update({metric: _summary(value) for metric, value in per_image_perceptual.items()})
+            if pooled is not None:
+                row.update(evaluator.perceptual.frechet(pooled))
             curves.append(row)
             per_image[codec.label(), _point_key(point)] = (correct.astype(np.float64), psnr, ssim,
-                                                           {k: v for k, v in extra.items() if isinstance(v, np.ndarray)})
+                                                           per_image_perceptual)
             progress(f"{codec.label()} {point}: bpp {row['bpp']['mean']:.3f} psnr {row['psnr_db']['mean']:.2f} dB "
                      f"acc {row['accuracy'][names[0]]['mean']:.3f} ({time.time() - t0:.1f} s)")
         cache.flush()
     return {"curves": curves, "comparisons": _comparisons(scenario, curves, per_image, names)}
-
-
-class PerceptualScores:
-    """The scenario's ``perceptual`` metrics of received images against the originals (their features once)."""
-
-    def __init__(self, scenario: RdScenario, originals: np.ndarray):
-        from . import zoo
-        from .perceptual import FeatureSpace
-        self.metrics, self.suffix = scenario.perceptual, scenario.feature_classifier
-        self.resamples = scenario.frechet_resamples
-        self.originals = originals
-        self.space = None
-        if {"feature_distance", "frechet"} & set(self.metrics):
-            self.space = FeatureSpace(zoo.load_classifier(scenario.feature_classifier, base=True))
-            self.reference = self.space(originals)
-
-    def scores(self, received: np.ndarray) -> dict:
-        """``{fsimc: [N]}``, ``{feature_distance_<net>: [N]}``, ``{frechet_<net>: {value, ci95_low, ci95_high}}``."""
-        from .fsim import fsimc
-        from .perceptual import distance_between, frechet_distance, frechet_interval
-        out = {"fsimc": fsimc(self.originals, received)} if "fsimc" in self.metrics else {}
-        if self.space is None:
-            return out
-        features = self.space(received)
-        if "feature_distance" in self.metrics:
-            out[f"feature_distance_{self.suffix}"] = distance_between(self.reference, features)
-        if "frechet" in self.metrics:
-            low, high = frechet_interval(self.reference[-1], features[-1], self.resamples)
-            out[f"frechet_{self.suffix}"] = {"value": frechet_distance(self.reference[-1], features[-1]),
-                                             "ci95_low": low, "ci95_high": high}
-        return out
 
 
 def _point_key(point: dict) -> tuple:

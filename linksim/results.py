@@ -61,13 +61,22 @@ def _clean(value):
     return value
 
 
+def perceptual_metrics(points: list) -> list:
+    """The perceptual metrics the points report (``fsimc``, ``feature_distance_<net>``, ``frechet_<net>``)."""
+    keys = points[0] if points else {}
+    return [k for k in keys if (k == "fsimc" or k.startswith(("feature_distance_", "frechet_")))
+            and not k.endswith(("_ci95", "_ci95_low", "_ci95_high"))]
+
+
 def write_results(out_dir, doc: dict) -> None:
     """Write ``results.json`` (the whole document) and ``results.csv`` (one row per point)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(_clean(doc), indent=2, allow_nan=False))
+    extra = [k for k in (doc["points"][0] if doc["points"] else {})
+             if any(k == m or k.startswith(m + "_ci95") for m in perceptual_metrics(doc["points"]))]
     with open(out / "results.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS + tuple(extra), extrasaction="ignore")
         writer.writeheader()
         for p in doc["points"]:
             writer.writerow({k: ("" if v is None else v) for k, v in _clean(p).items()})
@@ -83,9 +92,11 @@ def _fmt(value, ci=None, digits=3):
 def format_table(points: list, reference: dict) -> str:
     """A plain-text table of every point (means ± 95% half-widths); one accuracy column per further judge."""
     extra = [name for name in reference.get("judges", {})][1:]
+    perceptual = perceptual_metrics(points)
     width = max([14, *(len(p["codec"]) for p in points)])
     head = f"{'codec':<{width}} {'SNR':>5} {'CPP':>6} {'used':>6} {'accuracy':>13} {'F1':>13} " \
-           f"{'PSNR dB':>13} {'SSIM':>13} {'outage':>6}" + "".join(f" {'acc ' + n:>13}" for n in extra)
+           f"{'PSNR dB':>13} {'SSIM':>13} {'outage':>6}" + "".join(f" {'acc ' + n:>13}" for n in extra) + \
+           "".join(f" {m:>{max(15, len(m))}}" for m in perceptual)
     lines = [head, "-" * len(head)]
     for p in points:
         lines.append(f"{p['codec']:<{width}} {p['snr_db']:>5g} {p['cpp_target']:>6.3f} {_fmt(p['cpp']):>6} "
@@ -94,7 +105,8 @@ def format_table(points: list, reference: dict) -> str:
                      f"{_fmt(p['psnr_db'], p['psnr_ci95'], 2):>13} {_fmt(p['ssim'], p['ssim_ci95']):>13} "
                      f"{p['outage_rate']:>6.2f}" +
                      "".join(f" {_fmt(p['judges'][n]['accuracy'], p['judges'][n]['accuracy_ci95']):>13}"
-                             for n in extra))
+                             for n in extra) +
+                     "".join(f" {_fmt(p[m], p.get(m + '_ci95'), 4):>{max(15, len(m))}}" for m in perceptual))
     for name, ref in reference.get("judges", {}).items():
         lines.append(f"clean images, judge {name}: accuracy {ref['clean_accuracy']:.4f}, "
                      f"macro-F1 {ref['clean_f1_macro']:.4f}")

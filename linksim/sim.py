@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple, Optional
 
 import numpy as np
 
@@ -25,8 +26,22 @@ def derive_seed(seed: int, codec: str, snr_db: float, cpp: float, run: int) -> i
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little") & 0x7FFFFFFF
 
 
+class Measured(NamedTuple):
+    """What :meth:`Evaluator.evaluate` measures of N received images.
+
+    ``predictions [J, N]``, ``psnr [N]``, ``ssim [N]``, ``perceptual``
+    ``{name: [N]}`` (empty without perceptual metrics) and ``pooled`` features
+    ``[N, K]`` for the Frechet distance (None without it).
+    """
+    predictions: np.ndarray
+    psnr: np.ndarray
+    ssim: np.ndarray
+    perceptual: dict
+    pooled: Optional[np.ndarray]
+
+
 class Evaluator:
-    """Judges' predictions, PSNR and SSIM of received images, memoised per image content.
+    """Judges' predictions, PSNR, SSIM and perceptual metrics of received images, memoised per image content.
 
     Digital links deliver the same decoded image (or the fallback) in most
     runs, so each distinct (image index, received pixels) is evaluated once.
@@ -37,13 +52,16 @@ class Evaluator:
         references: uint8 ``[N, H, W, 3]`` original images.
         with_ssim: compute SSIM (else NaN).
         batch_size: classifier batch size.
+        perceptual: optional :class:`~linksim.perceptual.PerceptualScores` of ``references``.
     """
 
-    def __init__(self, judges: dict, references: np.ndarray, with_ssim: bool = True, batch_size: int = 500):
+    def __init__(self, judges: dict, references: np.ndarray, with_ssim: bool = True, batch_size: int = 500,
+                 perceptual=None):
         import tensorflow as tf
         self.references = references
         self.with_ssim = with_ssim
         self.batch_size = batch_size
+        self.perceptual = perceptual
         self._memo = {}
         # uint8 in, class out: the cast and argmax run inside the graph
         self._classify = [tf.function(lambda x, m=model: tf.argmax(m(tf.cast(x, tf.float32), training=False), 1),
@@ -58,8 +76,8 @@ class Evaluator:
                 out[j, s:s + len(x)] = classify(x).numpy()
         return out
 
-    def evaluate(self, received: np.ndarray, memoise: bool = True):
-        """Per-image predictions ``[J, N]``, PSNR ``[N]`` and SSIM ``[N]`` of uint8 ``received`` images.
+    def evaluate(self, received: np.ndarray, memoise: bool = True) -> Measured:
+        """The :class:`Measured` of uint8 ``received`` images ``[N, H, W, 3]``.
 
         ``memoise=False`` skips the per-image memo (for analog codecs, whose
         received images never repeat).
@@ -69,18 +87,24 @@ class Evaluator:
         keys = [(i, hashlib.sha1(im.tobytes()).digest()) for i, im in enumerate(received)]
         todo = [i for i, k in enumerate(keys) if k not in self._memo]
         if todo:
-            idx = np.array(todo)
-            preds, psnr, ssim = self._measure(received[idx], idx)
+            new = self._measure(received[np.array(todo)], np.array(todo))
             for j, i in enumerate(todo):
-                self._memo[keys[i]] = (preds[:, j], psnr[j], ssim[j])
-        preds = np.stack([self._memo[k][0] for k in keys], axis=1) if keys else self.predict(received)
-        rows = np.array([self._memo[k][1:] for k in keys], dtype=np.float64).reshape(-1, 2)
-        return preds, rows[:, 0], rows[:, 1]
+                self._memo[keys[i]] = Measured(new.predictions[:, j], new.psnr[j], new.ssim[j],
+                                               {name: v[j] for name, v in new.perceptual.items()},
+                                               None if new.pooled is None else new.pooled[j])
+        if not keys:
+            return self._measure(received)
+        rows = [self._memo[k] for k in keys]
+        pooled = None if rows[0].pooled is None else np.stack([r.pooled for r in rows])
+        return Measured(np.stack([r.predictions for r in rows], axis=1),
+                        np.array([r.psnr for r in rows], np.float64), np.array([r.ssim for r in rows], np.float64),
+                        {name: np.array([r.perceptual[name] for r in rows]) for name in rows[0].perceptual}, pooled)
 
-    def _measure(self, images, index=None):
+    def _measure(self, images, index=None) -> Measured:
         references = self.references if index is None else self.references[index]
         ssim = metrics.ssim(references, images) if self.with_ssim else np.full(len(images), np.nan)
-        return self.predict(images), metrics.psnr(references, images), ssim
+        perceptual, pooled = self.perceptual.per_image(images, index) if self.perceptual else ({}, None)
+        return Measured(self.predict(images), metrics.psnr(references, images), ssim, perceptual, pooled)
 
 
 @dataclass
@@ -90,7 +114,10 @@ class PointRuns:
     ``predictions`` ``[R, J, N]`` (one row per judge, the primary first);
     ``psnr``, ``ssim``, ``outage``, ``channel_uses``, ``source_bits`` ``[R, N]``;
     ``example_images`` uint8 ``[E, H, W, 3]`` of the first run (images
-    :func:`example_indices`) and the primary judge's ``example_predictions`` ``[E]``.
+    :func:`example_indices`) and the primary judge's ``example_predictions`` ``[E]``;
+    ``perceptual`` ``{name: [R, N]}`` per-image perceptual metrics and ``frechet``
+    ``{name: [3]}`` (value, 95% interval low and high), both empty unless the
+    scenario asks for perceptual metrics.
     """
     predictions: np.ndarray
     psnr: np.ndarray
@@ -100,6 +127,8 @@ class PointRuns:
     source_bits: np.ndarray
     example_images: np.ndarray
     example_predictions: np.ndarray = None
+    perceptual: dict = field(default_factory=dict)
+    frechet: dict = field(default_factory=dict)
 
 
 def _judged(labels, predictions, n_classes) -> dict:
@@ -136,7 +165,20 @@ def summarize(codec: str, snr_db: float, cpp: float, runs: PointRuns, labels: np
         "outage_rate": outage, "outage_ci95": (out_high - out_low) / 2,
         "outage_rate_ci95_low": out_low, "outage_rate_ci95_high": out_high,
         "n_images": int(n_images), "runs": int(n_runs), "judges": by_judge,
+        **perceptual_fields(runs),
     }
+
+
+def perceptual_fields(runs: PointRuns) -> dict:
+    """A point's perceptual fields: ``<metric>`` and ``<metric>_ci95`` (over images of the run mean) per
+    per-image metric, ``frechet_<net>`` with ``_ci95_low`` and ``_ci95_high`` (bootstrap over images)."""
+    out = {}
+    for name, values in runs.perceptual.items():
+        per_image = values.mean(axis=0)
+        out[name], out[f"{name}_ci95"] = float(per_image.mean()), metrics.normal_halfwidth(per_image)
+    for name, (value, low, high) in runs.frechet.items():
+        out[name], out[f"{name}_ci95_low"], out[f"{name}_ci95_high"] = float(value), float(low), float(high)
+    return out
 
 
 def paired_gaps(a: PointRuns, b: PointRuns, labels: np.ndarray, judges) -> dict:
@@ -147,6 +189,8 @@ def paired_gaps(a: PointRuns, b: PointRuns, labels: np.ndarray, judges) -> dict:
         gaps[f"accuracy_{name}"] = metrics.paired_difference(*correct)
     gaps["psnr_db"] = metrics.paired_difference(a.psnr.mean(axis=0), b.psnr.mean(axis=0))
     gaps["ssim"] = metrics.paired_difference(a.ssim.mean(axis=0), b.ssim.mean(axis=0))
+    for name in a.perceptual:
+        gaps[name] = metrics.paired_difference(a.perceptual[name].mean(axis=0), b.perceptual[name].mean(axis=0))
     return {k: {"gap": m, "ci95": h} for k, (m, h) in gaps.items()}
 
 
@@ -172,12 +216,18 @@ def run_point(codec, label: str, images, snr_db: float, cpp: float, n_runs: int,
         rx = codec.receive(received, tx, snr_db)
         shown = as_uint8(rx.images)
         repeats = codec.digital or not codec.uses_channel      # the same images come back run after run
-        per_run.append((*evaluator.evaluate(shown, memoise=repeats), rx.outage, shown[example_indices(len(shown))]))
-    stack = lambda k: np.stack([p[k] for p in per_run])
-    return PointRuns(stack(0), stack(1), stack(2), stack(3),
+        per_run.append((evaluator.evaluate(shown, memoise=repeats), rx.outage, shown[example_indices(len(shown))]))
+    measured = [m for m, _, _ in per_run]
+    stack = lambda values: np.stack(list(values))
+    distinct = list({id(m): m for m in measured}.values())      # a codec without a channel: one run, R times
+    frechet = evaluator.perceptual.frechet([m.pooled for m in distinct]) if measured[0].pooled is not None else {}
+    return PointRuns(stack(m.predictions for m in measured), stack(m.psnr for m in measured),
+                     stack(m.ssim for m in measured), stack(o for _, o, _ in per_run),
                      np.broadcast_to(tx.channel_uses, (n_runs, len(images))),
-                     np.broadcast_to(tx.source_bits, (n_runs, len(images))), per_run[0][4],
-                     per_run[0][0][0][example_indices(len(images))])
+                     np.broadcast_to(tx.source_bits, (n_runs, len(images))), per_run[0][2],
+                     measured[0].predictions[0][example_indices(len(images))],
+                     {name: stack(m.perceptual[name] for m in measured) for name in measured[0].perceptual},
+                     {name: np.array([v["value"], v["ci95_low"], v["ci95_high"]]) for name, v in frechet.items()})
 
 
 def build_codecs(scenario: Scenario) -> dict:
@@ -235,8 +285,8 @@ def grid_points(scenario: Scenario, judge_names: tuple, dataset: Dataset, with_k
     from .store import images_digest, point_key
     configs = dict(zip(codec_labels(scenario.codecs), (to_plain(c) for c in scenario.codecs)))
     digest = images_digest(dataset.images, dataset.labels) if with_keys else None
-    return [(label, snr, cpp, point_key(label, config, snr, cpp, scenario.runs, scenario.seed, judge_names, digest)
-             if with_keys else None)
+    return [(label, snr, cpp, point_key(label, config, snr, cpp, scenario.runs, scenario.seed, judge_names, digest,
+                                        scenario.evaluation_key) if with_keys else None)
             for label, config in configs.items() for snr in scenario.snr_db for cpp in scenario.cpp]
 
 
@@ -252,10 +302,11 @@ def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=pr
             are reused, every computed point is saved there as it finishes.
     """
     from .channels import AWGNChannel
+    from .perceptual import PerceptualScores
     images, labels = dataset.images, dataset.labels
     n_classes, pixels = len(dataset.classes), images.shape[1] * images.shape[2]
     names = tuple(judges)
-    evaluator = Evaluator(judges, images, with_ssim=scenario.ssim)
+    evaluator = Evaluator(judges, images, with_ssim=scenario.ssim, perceptual=PerceptualScores.of(scenario, images))
     clean = evaluator.predict(images)
     reference = {"clean_accuracy": float(np.mean(clean[0] == labels)),
                  "clean_f1_macro": metrics.f1_macro(labels, clean[0], n_classes),

@@ -32,11 +32,15 @@ _ARRAYS = ("predictions", "psnr", "ssim", "outage", "channel_uses", "source_bits
            "example_predictions")
 
 
+#: Prefixes of the optional per-metric arrays (:attr:`PointRuns.perceptual` and :attr:`PointRuns.frechet`).
+_EXTRA = ("perceptual__", "frechet__")
+
+
 def point_key(codec_label: str, codec_config: dict, snr_db: float, cpp: float, runs: int, seed: int,
-              judges: tuple, images_digest: str) -> str:
-    """Hex key of one grid point's outcome."""
-    text = json.dumps([codec_label, codec_config, float(snr_db), float(cpp), runs, seed, list(judges),
-                       images_digest], sort_keys=True)
+              judges: tuple, images_digest: str, evaluation=None) -> str:
+    """Hex key of one grid point's outcome (``evaluation``: the scenario's perceptual metrics, if any)."""
+    parts = [codec_label, codec_config, float(snr_db), float(cpp), runs, seed, list(judges), images_digest]
+    text = json.dumps(parts if evaluation is None else parts + [evaluation], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -49,7 +53,7 @@ def images_digest(images: np.ndarray, labels: np.ndarray) -> str:
 
 def _checksum(arrays: dict) -> str:
     h = hashlib.sha256()
-    for name in _ARRAYS:
+    for name in (*_ARRAYS, *sorted(n for n in arrays if n.startswith(_EXTRA))):
         a = np.ascontiguousarray(arrays[name])
         h.update(f"{name}{a.dtype.str}{a.shape}".encode())
         h.update(a.tobytes())
@@ -63,12 +67,16 @@ class PointStore:
         folder: the run's output folder; points go to ``folder/points``.
         runs, judges, images: the scenario's run count, number of judges and
             image count, which every stored point's arrays must match.
+        perceptual, frechet: names of the per-image perceptual metrics and of
+            the Frechet distance every stored point must hold.
     """
 
-    def __init__(self, folder, runs: int, judges: int, images: int):
+    def __init__(self, folder, runs: int, judges: int, images: int, perceptual=(), frechet=()):
         self.folder = Path(folder) / "points"
         self.shapes = {"predictions": (runs, judges, images), "psnr": (runs, images), "ssim": (runs, images),
-                       "outage": (runs, images), "channel_uses": (runs, images), "source_bits": (runs, images)}
+                       "outage": (runs, images), "channel_uses": (runs, images), "source_bits": (runs, images),
+                       **{f"perceptual__{n}": (runs, images) for n in perceptual},
+                       **{f"frechet__{n}": (3,) for n in frechet}}
 
     def clear(self) -> None:
         """Forget every stored point (a fresh, non-resumed run)."""
@@ -84,17 +92,21 @@ class PointStore:
             return None
         try:
             with np.load(path, allow_pickle=False) as z:
-                arrays = {name: z[name] for name in (*_ARRAYS, "seconds", "key", "checksum")}
+                extra = [name for name in z.files if name.startswith(_EXTRA)]
+                arrays = {name: z[name] for name in (*_ARRAYS, *extra, "seconds", "key", "checksum")}
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
             return self._reject(path, f"unreadable ({type(e).__name__})")
         if str(arrays["key"]) != key:
             return self._reject(path, "holds another point")
         if str(arrays["checksum"]) != _checksum(arrays):
             return self._reject(path, "fails its checksum")
-        wrong = [name for name, shape in self.shapes.items() if arrays[name].shape != shape]
+        wrong = [name for name, shape in self.shapes.items() if name not in arrays or arrays[name].shape != shape]
         if wrong:
             return self._reject(path, f"has the wrong shape for {', '.join(wrong)}")
-        return PointRuns(**{name: arrays[name] for name in _ARRAYS}), float(arrays["seconds"])
+        return PointRuns(**{name: arrays[name] for name in _ARRAYS},
+                         perceptual={n[len("perceptual__"):]: a for n, a in arrays.items() if n.startswith("perceptual__")},
+                         frechet={n[len("frechet__"):]: a for n, a in arrays.items() if n.startswith("frechet__")}), \
+            float(arrays["seconds"])
 
     @staticmethod
     def _reject(path: Path, why: str):
@@ -105,6 +117,8 @@ class PointStore:
         """Store ``runs`` (a :class:`~linksim.sim.PointRuns`) and its compute time under ``key``, atomically."""
         self.folder.mkdir(parents=True, exist_ok=True)
         arrays = {name: np.asarray(getattr(runs, name)) for name in _ARRAYS}
+        arrays.update({f"perceptual__{n}": np.asarray(a) for n, a in runs.perceptual.items()})
+        arrays.update({f"frechet__{n}": np.asarray(a) for n, a in runs.frechet.items()})
         tmp = self.folder / f".{key}.{os.getpid()}.tmp.npz"
         np.savez_compressed(tmp, seconds=seconds, key=key, checksum=_checksum(arrays), **arrays)
         os.replace(tmp, self.folder / f"{key}.npz")

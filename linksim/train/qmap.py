@@ -59,6 +59,8 @@ class QmapTrainConfig:
         init: weights to start from (a zoo name or a run's ``qmap2021.weights.npz`` with
             the same network geometry; t1 and t2 may differ): fine-tuning.
         seed: seeds the initial weights, data order, maps and flips.
+        train_images: 0 for the whole training split, else its first
+            ``train_images / 10`` images of each class (short fine-tunes, ablations).
     """
     epochs: int = bounded(14, lo=1, hi=10000)
     batch_size: int = bounded(32, lo=1, hi=4096)
@@ -74,6 +76,7 @@ class QmapTrainConfig:
     sim_classifier: str = "resnet32"
     init: str = ""
     seed: int = bounded(0, lo=0, hi=2**31 - 1)
+    train_images: int = bounded(0, lo=0, hi=10**7)
 
 
 def training_qmaps(rng: np.random.Generator, sims: np.ndarray, shares) -> np.ndarray:
@@ -172,6 +175,8 @@ def prepare_run(cfg: QmapTrainConfig, data_path, out_dir, log):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     train = load_split(data_path, "train")
+    if cfg.train_images:
+        train = train.take_per_class(cfg.train_images)
     sims = semantic_maps(cfg, train.images, out, log)
     tf.keras.utils.set_random_seed(cfg.seed)
     return out, train, sims, build_codec(cfg)

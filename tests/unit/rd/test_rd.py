@@ -37,7 +37,13 @@ compare: ["qmap2021-icm vs qmap2021-uniform"]
     assert "BD-rate" not in capsys.readouterr().out          # no curve pair was compared
 
 
-def test_qmap_levels_between_grid_integers_are_kept(tmp_path, tiny_qmap_weights):
+def test_qmap_levels_between_grid_integers_are_kept(tmp_path, tiny_qmap_weights, monkeypatch):
+    from linksim.codecs.source.learned import QmapSource
+    asked = set()
+    real = QmapSource.encode_batch
+    monkeypatch.setattr(QmapSource, "encode_batch",
+                        lambda self, images, qualities, context: asked.update(map(float, qualities))
+                        or real(self, images, qualities, context))
     path = write(tmp_path, f"""
 images: 10
 ssim: false
@@ -46,8 +52,8 @@ codecs:
 """)
     assert main(["rd", str(path), "--out", str(tmp_path / "out")]) == 0
     doc = json.loads((tmp_path / "out" / "rd.json").read_text())
-    bpp = [c["bpp"]["mean"] for c in sorted(doc["curves"], key=lambda c: c["quality"])]
-    assert len(set(bpp)) == 3          # three different streams: 0.5 was once rounded to level 0
+    assert sorted(c["quality"] for c in doc["curves"]) == [0, 0.5, 1]
+    assert asked == {0.0, 0.5, 1.0}          # 0.5 was once rounded to level 0
 
 
 def test_target_streams_never_exceed_their_budget(tiny_qmap_weights, sample):

@@ -82,7 +82,27 @@ def test_evaluator_with_and_without_memo_agree(rng):
     received = np.clip(references.astype(int) + rng.integers(-20, 21, references.shape), 0, 255).astype(np.uint8)
     evaluator = Evaluator({"a": judge, "b": judge}, references, with_ssim=False, batch_size=4)
     with_memo, without = evaluator.evaluate(received), evaluator.evaluate(received, memoise=False)
-    for x, y in zip(with_memo, without):
-        np.testing.assert_array_equal(x, y)
-    assert with_memo[0].shape == (2, 6)
-    np.testing.assert_allclose(with_memo[1], metrics.psnr(references, received))
+    for field in ("predictions", "psnr", "ssim"):
+        np.testing.assert_array_equal(getattr(with_memo, field), getattr(without, field))
+    assert with_memo.predictions.shape == (2, 6) and with_memo.perceptual == {} and with_memo.pooled is None
+    np.testing.assert_allclose(with_memo.psnr, metrics.psnr(references, received))
+
+
+def test_evaluator_memo_keeps_each_images_perceptual_metrics(sample, rng):
+    from linksim.perceptual import PerceptualScores, frechet_distance
+    from linksim.sim import Evaluator
+    references = sample.images[::250]
+    scores = PerceptualScores(("fsimc", "feature_distance", "frechet"), "vgg8", 10, references)
+    evaluator = Evaluator({}, references, with_ssim=False, perceptual=scores)
+    noisy = np.clip(references.astype(int) + rng.integers(-30, 31, references.shape), 0, 255).astype(np.uint8)
+    evaluator.evaluate(noisy[:2])                          # memoise two of them first
+    with_memo, without = evaluator.evaluate(noisy), evaluator.evaluate(noisy, memoise=False)
+    assert set(with_memo.perceptual) == {"fsimc", "feature_distance_vgg8"}
+    for name in with_memo.perceptual:
+        np.testing.assert_allclose(with_memo.perceptual[name], without.perceptual[name], rtol=1e-6)
+    np.testing.assert_allclose(with_memo.pooled, without.pooled, rtol=1e-5, atol=1e-6)
+    clean = evaluator.evaluate(references)
+    assert np.allclose(clean.perceptual["fsimc"], 1) and np.all(clean.perceptual["feature_distance_vgg8"] == 0)
+    frechet = scores.frechet([with_memo.pooled, clean.pooled])     # two runs: the mean of the two distances
+    assert frechet["frechet_vgg8"]["value"] == pytest.approx(
+        frechet_distance(clean.pooled, with_memo.pooled) / 2, rel=1e-6, abs=1e-4)

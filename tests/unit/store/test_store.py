@@ -46,3 +46,26 @@ def test_a_point_under_another_key_or_edited_is_refused(tmp_path):
     np.savez(tmp_path / "points" / "c.npz", **arrays)
     with pytest.warns(LinksimWarning, match="fails its checksum"):
         assert store.get("c") is None
+
+
+def test_perceptual_arrays_round_trip_and_are_verified(tmp_path):
+    rng = np.random.default_rng(3)
+    point = runs()
+    point.perceptual = {"fsimc": rng.random((2, 5)), "feature_distance_vgg8": rng.random((2, 5))}
+    point.frechet = {"frechet_vgg8": np.array([1.0, 0.8, 1.3])}
+    names = (("fsimc", "feature_distance_vgg8"), ("frechet_vgg8",))
+    store = PointStore(tmp_path, 2, 2, 5, *names)
+    store.put("k", point, 1.0)
+    got, _ = store.get("k")
+    for name, values in point.perceptual.items():
+        np.testing.assert_array_equal(got.perceptual[name], values)
+    np.testing.assert_array_equal(got.frechet["frechet_vgg8"], point.frechet["frechet_vgg8"])
+    PointStore(tmp_path, 2, 2, 5).put("plain", runs(), 1.0)
+    with pytest.warns(LinksimWarning, match="wrong shape for perceptual__fsimc"):
+        assert store.get("plain") is None                # a point without the metrics the scenario asks for
+    with np.load(tmp_path / "points" / "k.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["perceptual__fsimc"] = arrays["perceptual__fsimc"] * 0.5
+    np.savez(tmp_path / "points" / "k.npz", **arrays)
+    with pytest.warns(LinksimWarning, match="fails its checksum"):
+        assert store.get("k") is None
