@@ -40,3 +40,12 @@ def test_each_kind_of_training_map_lies_in_the_unit_interval(kind):
 def test_bad_map_shares_are_a_config_error(tiny_folder, tmp_path):
     with pytest.raises(ConfigError, match="map_shares"):
         train_qmap(QmapTrainConfig(**{**TINY, "map_shares": (1.0, 0.0)}), tiny_folder, tmp_path)
+
+
+def test_train_images_takes_a_class_balanced_subset(tiny_folder, tmp_path):
+    from linksim.errors import DataError
+    from linksim.train.qmap import prepare_run
+    _, train, sims, _ = prepare_run(QmapTrainConfig(**TINY, train_images=10), tiny_folder, tmp_path, log=lambda m: None)
+    assert len(train) == 10 and sorted(train.labels) == list(range(10)) and sims.shape == (10, 32, 32)
+    with pytest.raises(DataError):
+        prepare_run(QmapTrainConfig(**TINY, train_images=30), tiny_folder, tmp_path / "b", log=lambda m: None)
