@@ -9,7 +9,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend first)
 import numpy as np  # noqa: E402
 
-METRICS = (("accuracy", "accuracy_ci95", "accuracy"), ("f1_macro", "f1_ci95", "macro-F1"),
+METRICS = (("accuracy", "accuracy_ci95", "accuracy"), ("rca", "rca_ci95", "RCA (vs clean prediction)"),
+           ("f1_macro", "f1_ci95", "macro-F1"),
            ("psnr_db", "psnr_ci95", "PSNR (dB)"), ("ssim", "ssim_ci95", "SSIM"),
            ("outage_rate", "outage_ci95", "outage rate"))
 
@@ -19,8 +20,10 @@ def _sweep_figure(points, x_key, x_label, title, path):
 
     Identity's capped PSNR/SSIM are left out.
     """
+    from .results import perceptual_metrics
     codecs = list(dict.fromkeys(p["codec"] for p in points))
-    metrics = [m for m in METRICS if any(p[m[0]] is not None and np.isfinite(p[m[0]]) for p in points)]
+    metrics = [m for m in (*METRICS, *((k, f"{k}_ci95", k) for k in perceptual_metrics(points)))
+               if any(p.get(m[0]) is not None and np.isfinite(p[m[0]]) for p in points)]
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics) + 1.8, 3.1), squeeze=False)
     axes = axes[0]
     for ax, (key, ci, name) in zip(axes, metrics):
@@ -30,10 +33,10 @@ def _sweep_figure(points, x_key, x_label, title, path):
             pts = sorted((p for p in points if p["codec"] == codec), key=lambda p: p[x_key])
             x = np.array([p[x_key] for p in pts], dtype=float)
             y = np.array([np.nan if p[key] is None else p[key] for p in pts], dtype=float)
-            half = np.array([p[ci] or 0.0 for p in pts], dtype=float)
+            half = np.array([p.get(ci) or 0.0 for p in pts], dtype=float)
             low = np.array([p.get(f"{key}_ci95_low", y0 - h) for p, y0, h in zip(pts, y, half)], dtype=float)
             high = np.array([p.get(f"{key}_ci95_high", y0 + h) for p, y0, h in zip(pts, y, half)], dtype=float)
-            if key in ("accuracy", "outage_rate", "f1_macro"):
+            if key in ("accuracy", "rca", "outage_rate", "f1_macro"):
                 low, high = np.clip(low, 0, 1), np.clip(high, 0, 1)
             colour = plt.cm.tab10(i % 10)
             ax.plot(x, y, color=colour, lw=1.3, label=codec)

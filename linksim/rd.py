@@ -169,6 +169,7 @@ def evaluate(scenario: RdScenario, dataset, judges: dict, progress=lambda line: 
     evaluator = Evaluator(judges, images, with_ssim=scenario.ssim,
                           perceptual=PerceptualScores.of(scenario, images))
     names = tuple(judges)
+    clean = evaluator.predict(images)
     curves, per_image = [], {}
     fallback = fallback_image(images.shape[1:])
     for codec, source in zip(scenario.codecs, build_sources(scenario)):
@@ -185,23 +186,28 @@ def evaluate(scenario: RdScenario, dataset, judges: dict, progress=lambda line: 
                     shown[i] = im
             preds, psnr, ssim, per_image_perceptual, pooled = evaluator.evaluate(shown, memoise=False)
             bpp = np.array([0.0 if s is None else 8.0 * len(s) / pixels for s in streams])
-            correct = preds == labels[None]
+            correct, consistent = preds == labels[None], preds == clean
             row = {"codec": codec.label(), **point, "bpp": _summary(bpp), "psnr_db": _summary(psnr),
                    "ssim": _summary(ssim), "not_fitting": len(images) - len(sent), "undecodable": len(undecodable),
                    "n_images": len(images),
-                   "accuracy": {name: {"mean": float(c.mean()),
-                                       "ci95": float(np.diff(metrics.wilson_interval(float(c.mean()), len(c)))[0] / 2)}
-                                for name, c in zip(names, correct)}}
+                   "accuracy": {name: _rate(c) for name, c in zip(names, correct)},
+                   "rca": {name: _rate(c) for name, c in zip(names, consistent)}}
             row.update({metric: _summary(value) for metric, value in per_image_perceptual.items()})
             if pooled is not None:
                 row.update(evaluator.perceptual.frechet(pooled))
             curves.append(row)
             per_image[codec.label(), _point_key(point)] = (correct.astype(np.float64), psnr, ssim,
-                                                           per_image_perceptual)
+                                                           per_image_perceptual, consistent.astype(np.float64))
             progress(f"{codec.label()} {point}: bpp {row['bpp']['mean']:.3f} psnr {row['psnr_db']['mean']:.2f} dB "
                      f"acc {row['accuracy'][names[0]]['mean']:.3f} ({time.time() - t0:.1f} s)")
         cache.flush()
     return {"curves": curves, "comparisons": _comparisons(scenario, curves, per_image, names)}
+
+
+def _rate(hits: np.ndarray) -> dict:
+    """Mean of per-image 0/1 outcomes with its Wilson 95% half-width."""
+    low, high = metrics.wilson_interval(float(hits.mean()), len(hits))
+    return {"mean": float(hits.mean()), "ci95": float(high - low) / 2}
 
 
 def _point_key(point: dict) -> tuple:
@@ -215,8 +221,9 @@ def _comparisons(scenario, curves, per_image, names) -> list:
         # paired gaps where both meet the same real budget; at equal quality numbers their rates differ
         shared = [k for (label, k) in per_image if label == a and (b, k) in per_image and dict(k).get("target_bpp")]
         for key in shared:
-            (ca, pa, sa, fa), (cb, pb, sb, fb) = per_image[a, key], per_image[b, key]
+            (ca, pa, sa, fa, ra), (cb, pb, sb, fb, rb) = per_image[a, key], per_image[b, key]
             gaps = {f"accuracy_{name}": metrics.paired_difference(ca[j], cb[j]) for j, name in enumerate(names)}
+            gaps.update({f"rca_{name}": metrics.paired_difference(ra[j], rb[j]) for j, name in enumerate(names)})
             gaps["psnr_db"] = metrics.paired_difference(pa, pb)
             gaps["ssim"] = metrics.paired_difference(sa, sb)
             gaps.update({metric: metrics.paired_difference(fa[metric], fb[metric]) for metric in fa})
@@ -236,13 +243,15 @@ def format_rd(doc: dict) -> str:
     """Plain-text table of an rd document."""
     judges = list(doc["curves"][0]["accuracy"]) if doc["curves"] else []
     head = f"{'codec':<22} {'point':>12} {'bpp':>13} {'PSNR dB':>13} {'SSIM':>13}" + \
-        "".join(f" {'acc ' + n:>15}" for n in judges) + " not fitting"
+        "".join(f" {'acc ' + n:>15}" for n in judges) + "".join(f" {'RCA ' + n:>15}" for n in judges) + \
+        " not fitting"
     lines = [head, "-" * len(head)]
     for c in doc["curves"]:
         point = f"q {c['quality']:g}" if "quality" in c else f"{c['target_bpp']:g} bpp"
         cell = lambda s, d=3: f"{s['mean']:.{d}f}±{s['ci95']:.{d}f}"
         lines.append(f"{c['codec']:<22} {point:>12} {cell(c['bpp']):>13} {cell(c['psnr_db'], 2):>13} "
                      f"{cell(c['ssim']):>13}" + "".join(f" {cell(c['accuracy'][n]):>15}" for n in judges)
+                     + "".join(f" {cell(c['rca'][n]):>15}" for n in judges)
                      + f" {c['not_fitting']:>11}" + _perceptual_cells(c))
     for comp in doc["comparisons"]:
         if "bd_rate_percent" in comp:

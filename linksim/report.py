@@ -38,10 +38,10 @@ def _table(head, rows) -> str:
 
 def _points_table(points, judges) -> str:
     extra = list(judges)[1:]
-    head = ["codec", "SNR dB", "CPP", "CPP used", "accuracy", "macro-F1", "PSNR dB", "SSIM", "outage"] + \
+    head = ["codec", "SNR dB", "CPP", "CPP used", "accuracy", "RCA", "macro-F1", "PSNR dB", "SSIM", "outage"] + \
         [f"accuracy ({n})" for n in extra] + ["s"]
     rows = [[_cell(p["codec"]), _cell(p["snr_db"], digits=1), _cell(p["cpp_target"], digits=4),
-             _cell(p["cpp"], digits=4), _cell(p["accuracy"], p["accuracy_ci95"]),
+             _cell(p["cpp"], digits=4), _cell(p["accuracy"], p["accuracy_ci95"]), _cell(p.get("rca"), p.get("rca_ci95")),
              _cell(p["f1_macro"], p["f1_ci95"]), _cell(p["psnr_db"], p["psnr_ci95"], 2),
              _cell(p["ssim"], p["ssim_ci95"]), _cell(p["outage_rate"], p["outage_ci95"])] +
             [_cell(p["judges"][n]["accuracy"], p["judges"][n]["accuracy_ci95"]) for n in extra] +
@@ -75,8 +75,9 @@ def write_report(out_dir, doc: dict, scenario_text: str, figures) -> Path:
     judges = doc["reference"].get("judges", {})
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{name} — linksim</title>"
              f"<style>{_STYLE}</style></head><body><h1>{name}</h1>",
-             "<p class='note'>Means ± 95% half-widths over images (DESIGN.md): accuracy Wilson, "
-             "PSNR/SSIM normal over run-averaged per-image values, macro-F1 t over runs. "
+             "<p class='note'>Means ± 95% half-widths over images (DESIGN.md): accuracy and RCA Wilson, "
+             "PSNR/SSIM normal over run-averaged per-image values, macro-F1 t over runs. RCA: the share of "
+             "received images the judge classifies as it classifies the original (no labels). "
              "'CPP used' counts every symbol sent (whole codewords, padding, CRC).</p>",
              "<h2>Results</h2>", _points_table(doc["points"], judges)]
     parts.append(_table(["judge", "clean accuracy", "clean macro-F1"],

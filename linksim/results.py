@@ -16,7 +16,7 @@ from . import __version__
 PACKAGES = ("tensorflow", "sionna", "tensorflow-compression", "tensorflow-probability", "numpy",
             "scipy", "scikit-image", "pillow", "av", "matplotlib", "pyyaml", "bjontegaard")
 CSV_FIELDS = ("codec", "snr_db", "cpp_target", "cpp", "source_bits", "accuracy", "accuracy_ci95",
-              "f1_macro", "f1_ci95", "psnr_db", "psnr_ci95", "ssim", "ssim_ci95", "outage_rate",
+              "rca", "rca_ci95", "f1_macro", "f1_ci95", "psnr_db", "psnr_ci95", "ssim", "ssim_ci95", "outage_rate",
               "outage_ci95", "n_images", "runs", "seconds")
 
 
@@ -94,13 +94,13 @@ def format_table(points: list, reference: dict) -> str:
     extra = [name for name in reference.get("judges", {})][1:]
     perceptual = perceptual_metrics(points)
     width = max([14, *(len(p["codec"]) for p in points)])
-    head = f"{'codec':<{width}} {'SNR':>5} {'CPP':>6} {'used':>6} {'accuracy':>13} {'F1':>13} " \
+    head = f"{'codec':<{width}} {'SNR':>5} {'CPP':>6} {'used':>6} {'accuracy':>13} {'RCA':>13} {'F1':>13} " \
            f"{'PSNR dB':>13} {'SSIM':>13} {'outage':>6}" + "".join(f" {'acc ' + n:>13}" for n in extra) + \
            "".join(f" {m:>{max(15, len(m))}}" for m in perceptual)
     lines = [head, "-" * len(head)]
     for p in points:
         lines.append(f"{p['codec']:<{width}} {p['snr_db']:>5g} {p['cpp_target']:>6.3f} {_fmt(p['cpp']):>6} "
-                     f"{_fmt(p['accuracy'], p['accuracy_ci95']):>13} "
+                     f"{_fmt(p['accuracy'], p['accuracy_ci95']):>13} {_fmt(p['rca'], p['rca_ci95']):>13} "
                      f"{_fmt(p['f1_macro'], p['f1_ci95'] if p['f1_ci95'] is not None else None):>13} "
                      f"{_fmt(p['psnr_db'], p['psnr_ci95'], 2):>13} {_fmt(p['ssim'], p['ssim_ci95']):>13} "
                      f"{p['outage_rate']:>6.2f}" +

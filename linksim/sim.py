@@ -131,25 +131,33 @@ class PointRuns:
     frechet: dict = field(default_factory=dict)
 
 
-def _judged(labels, predictions, n_classes) -> dict:
-    """Accuracy (Wilson interval over images of the run-averaged accuracy) and macro-F1 of ``[R, N]`` predictions."""
+def _judged(labels, predictions, n_classes, clean) -> dict:
+    """Accuracy and RCA (Wilson intervals over images of the run-averaged rates) and macro-F1 of ``[R, N]``
+    predictions; ``clean [N]`` are the judge's predictions on the original images."""
     n_images = predictions.shape[1]
     accuracy = float((predictions == labels[None]).mean())
     low, high = metrics.wilson_interval(accuracy, n_images)
+    rca = float((predictions == clean[None]).mean())
+    rca_low, rca_high = metrics.wilson_interval(rca, n_images)
     f1_runs = [metrics.f1_macro(labels, p, n_classes) for p in predictions]
     return {"accuracy": accuracy, "accuracy_ci95": (high - low) / 2, "accuracy_ci95_low": low,
-            "accuracy_ci95_high": high, "f1_macro": float(np.mean(f1_runs)), "f1_ci95": metrics.t_halfwidth(f1_runs)}
+            "accuracy_ci95_high": high, "rca": rca, "rca_ci95": (rca_high - rca_low) / 2, "rca_ci95_low": rca_low,
+            "rca_ci95_high": rca_high,
+            "f1_macro": float(np.mean(f1_runs)), "f1_ci95": metrics.t_halfwidth(f1_runs)}
 
 
-def summarize(codec: str, snr_db: float, cpp: float, runs: PointRuns, labels: np.ndarray,
+def summarize(codec: str, snr_db: float, cpp: float, runs: PointRuns, labels: np.ndarray, clean: np.ndarray,
               n_classes: int, pixels: int, uses_channel: bool, judges=("classifier",)) -> dict:
     """One results point with the means and 95% intervals of DESIGN.md.
 
-    Accuracy and F1 at the top level are the primary judge's; ``judges``
-    holds every judge's (named by ``judges``).
+    ``clean [J, N]``: each judge's predictions on the original images, for the
+    RCA (ratio of consistent answers: the share of received images a judge
+    classifies as it classifies the original; no labels needed). Accuracy,
+    RCA and F1 at the top level are the primary judge's; ``judges`` holds
+    every judge's (named by ``judges``).
     """
     n_runs, _, n_images = runs.predictions.shape
-    by_judge = {name: _judged(labels, runs.predictions[:, j], n_classes) for j, name in enumerate(judges)}
+    by_judge = {name: _judged(labels, runs.predictions[:, j], n_classes, clean[j]) for j, name in enumerate(judges)}
     psnr_img, ssim_img = runs.psnr.mean(axis=0), runs.ssim.mean(axis=0)
     cpp_img = runs.channel_uses.mean(axis=0) / pixels
     outage = float(runs.outage.mean())
@@ -181,12 +189,14 @@ def perceptual_fields(runs: PointRuns) -> dict:
     return out
 
 
-def paired_gaps(a: PointRuns, b: PointRuns, labels: np.ndarray, judges) -> dict:
+def paired_gaps(a: PointRuns, b: PointRuns, labels: np.ndarray, clean: np.ndarray, judges) -> dict:
     """Codec a minus codec b on the same images: per-image run-averaged differences, paired 95% intervals."""
     gaps = {}
     for j, name in enumerate(judges):
         correct = [(r.predictions[:, j] == labels[None]).mean(axis=0) for r in (a, b)]
         gaps[f"accuracy_{name}"] = metrics.paired_difference(*correct)
+        consistent = [(r.predictions[:, j] == clean[j][None]).mean(axis=0) for r in (a, b)]
+        gaps[f"rca_{name}"] = metrics.paired_difference(*consistent)
     gaps["psnr_db"] = metrics.paired_difference(a.psnr.mean(axis=0), b.psnr.mean(axis=0))
     gaps["ssim"] = metrics.paired_difference(a.ssim.mean(axis=0), b.ssim.mean(axis=0))
     for name in a.perceptual:
@@ -330,7 +340,7 @@ def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=pr
                 store.put(key, runs, seconds)
         else:
             runs, seconds = stored
-        point = summarize(label, snr, cpp, runs, labels, n_classes, pixels, codec.uses_channel, names)
+        point = summarize(label, snr, cpp, runs, labels, clean, n_classes, pixels, codec.uses_channel, names)
         point["seconds"] = round(seconds, 2)
         points.append(point)
         examples[label, snr, cpp] = (runs.example_images, runs.example_predictions)
@@ -340,7 +350,7 @@ def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=pr
                  f"psnr {point['psnr_db']:.2f} dB outage {point['outage_rate']:.2f} "
                  + ("(stored)" if stored is not None else f"({seconds:.1f} s)") + eta.step(stored is None))
     comparisons = [{"a": a, "b": b, "snr_db": snr, "cpp_target": cpp,
-                    **paired_gaps(kept[a, snr, cpp], kept[b, snr, cpp], labels, names)}
+                    **paired_gaps(kept[a, snr, cpp], kept[b, snr, cpp], labels, clean, names)}
                    for a, b in scenario.compare_pairs for snr in scenario.snr_db for cpp in scenario.cpp]
     shown = example_indices(len(images))
     return ScenarioResult(points, reference, examples, (images[shown], clean[0][shown], labels[shown]),

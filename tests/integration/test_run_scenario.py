@@ -8,7 +8,8 @@ import pytest
 from linksim.cli import main
 
 SCENARIO = Path(__file__).parents[2] / "scenarios" / "cifar_5db.yaml"
-FIELDS = ["codec", "snr_db", "cpp_target", "cpp", "source_bits", "accuracy", "accuracy_ci95", "f1_macro",
+FIELDS = ["codec", "snr_db", "cpp_target", "cpp", "source_bits", "accuracy", "accuracy_ci95", "rca", "rca_ci95",
+          "f1_macro",
           "f1_ci95", "psnr_db", "psnr_ci95", "ssim", "ssim_ci95", "outage_rate", "n_images", "runs"]
 
 
@@ -36,6 +37,8 @@ def test_outputs_and_fields(run_twice):
     by = {p["codec"]: p for p in doc["points"]}
     assert by["identity"]["accuracy"] == doc["reference"]["clean_accuracy"]
     assert by["identity"]["psnr_db"] == 100.0 and by["identity"]["outage_rate"] == 0.0
+    assert by["identity"]["rca"] == 1.0 and all(j["rca"] == 1.0 for j in by["identity"]["judges"].values())
+    assert by["bpg_ldpc"]["rca"] < 1.0
     assert by["bpg_ldpc"]["outage_rate"] == 1.0          # one 16-QAM (1944,1458) codeword needs 486 symbols
     assert by["bpg_capacity"]["outage_rate"] <= 0.1     # 62 bytes carry QP ~47-51 for most images
     rows = list(csv.DictReader(open(out / "results.csv")))

@@ -13,6 +13,7 @@ def test_report_is_self_contained(tmp_path):
     plt.close(fig)
     ci = {"accuracy_ci95": 0.02, "f1_ci95": None, "psnr_ci95": 0.1, "ssim_ci95": 0.01, "outage_ci95": 0.0}
     point = {"codec": "ar_jscc", "snr_db": 5.0, "cpp_target": 0.25, "cpp": 0.25, "accuracy": 0.812,
+             "rca": 0.845, "rca_ci95": 0.031,
              "f1_macro": 0.8, "psnr_db": 24.5, "ssim": 0.8, "outage_rate": 0.0, "seconds": 1.0, **ci,
              "judges": {"resnet32": {"accuracy": 0.812, "accuracy_ci95": 0.02},
                         "vgg8": {"accuracy": 0.777, "accuracy_ci95": 0.02}}}
@@ -23,7 +24,7 @@ def test_report_is_self_contained(tmp_path):
            "comparisons": [{"a": "sp_jscc", "b": "ar_jscc", "snr_db": 5.0, "cpp_target": 0.25,
                             "psnr_db": {"gap": -0.1, "ci95": 0.05}}]}
     text = write_report(tmp_path, doc, "snr_db: [5]\n", [tmp_path / "fig.png"]).read_text()
-    assert "demo&lt;&amp;&gt;" in text and "0.812 ± 0.020" in text and "0.777 ± 0.020" in text
+    assert "demo&lt;&amp;&gt;" in text and "0.812 ± 0.020" in text and "0.845 ± 0.031" in text and "0.777 ± 0.020" in text
     assert "sp_jscc − ar_jscc" in text and "-0.1000 ± 0.0500" in text and "snr_db: [5]" in text
     assert '"git_commit": "abc"' in text.replace("&quot;", '"')
     sources = re.findall(r'src="([^"]+)"', text)

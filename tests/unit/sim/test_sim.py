@@ -22,8 +22,13 @@ def test_summarize_against_numpy_reference(rng):
     ssim = rng.uniform(0.5, 1, (runs_, n))
     outage = rng.random((runs_, n)) < 0.2
     uses = np.full((runs_, n), 256)
+    clean = np.where(np.arange(n) % 5 == 0, (labels + 1) % 10, labels)       # the judge errs on 1 in 5
     point = summarize("c", 5.0, 0.25, PointRuns(preds[:, None], psnr, ssim, outage, uses, uses * 0 + 800, None),
-                      labels, 10, 1024, True)
+                      labels, clean[None], 10, 1024, True)
+    rca = (preds == clean).mean()
+    low, high = metrics.wilson_interval(rca, n)
+    assert point["rca"] == pytest.approx(rca) and point["rca_ci95"] == pytest.approx((high - low) / 2)
+    assert point["rca"] != point["accuracy"]
     per_image_acc = (preds == labels).mean(0)
     acc = per_image_acc.mean()
     low, high = metrics.wilson_interval(acc, n)
@@ -43,8 +48,9 @@ def test_single_run_has_no_f1_interval(rng):
     labels = np.arange(10)
     one = np.zeros((1, 10))
     point = summarize("c", 0.0, 0.5, PointRuns(labels[None, None], one + 30, one + 0.9, one > 0, one, one, None),
-                      labels, 10, 1024, True)
+                      labels, labels[None], 10, 1024, True)
     assert point["f1_ci95"] is None and point["accuracy"] == 1.0
+    assert point["rca"] == point["accuracy"]            # a judge right on every clean image: RCA is accuracy
 
 
 def test_second_judge_and_paired_gaps_against_numpy_reference(rng):
@@ -55,10 +61,14 @@ def test_second_judge_and_paired_gaps_against_numpy_reference(rng):
         return PointRuns(preds, rng.normal(25, 2, (runs_, n)), rng.uniform(0.6, 1, (runs_, n)),
                          np.zeros((runs_, n), bool), np.full((runs_, n), 256), np.zeros((runs_, n)), None)
     a, b = point_runs(0.8), point_runs(0.6)
-    point = summarize("a", 5.0, 0.25, a, labels, 10, 1024, True, judges=("first", "second"))
+    clean = np.stack([labels, np.roll(labels, 1)])
+    point = summarize("a", 5.0, 0.25, a, labels, clean, 10, 1024, True, judges=("first", "second"))
+    assert point["judges"]["second"]["rca"] == pytest.approx((a.predictions[:, 1] == clean[1]).mean())
     assert point["judges"]["second"]["accuracy"] == pytest.approx((a.predictions[:, 1] == labels).mean())
     assert point["accuracy"] == point["judges"]["first"]["accuracy"] != point["judges"]["second"]["accuracy"]
-    gaps = paired_gaps(a, b, labels, ("first", "second"))
+    gaps = paired_gaps(a, b, labels, clean, ("first", "second"))
+    r = (a.predictions[:, 1] == clean[1]).mean(0) - (b.predictions[:, 1] == clean[1]).mean(0)
+    assert gaps["rca_second"]["gap"] == pytest.approx(r.mean())
     d = (a.predictions[:, 1] == labels).mean(0) - (b.predictions[:, 1] == labels).mean(0)
     assert gaps["accuracy_second"]["gap"] == pytest.approx(d.mean())
     assert gaps["accuracy_second"]["ci95"] == pytest.approx(1.959964 * d.std(ddof=1) / np.sqrt(n), rel=1e-6)
