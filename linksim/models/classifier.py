@@ -86,6 +86,81 @@ def vgg(stages=((32, 32), (64, 64), (128, 128), (256,)), weight_decay: float = 2
     return tf.keras.Model(inputs, logits, name=f"vgg{sum(map(len, stages)) + 1}")
 
 
+def alexnet(widths=(48, 128, 192, 192, 128), weight_decay: float = 2.5e-4, dropout: float = 0.2,
+            num_classes: int = 10) -> tf.keras.Model:
+    """AlexNet-style CIFAR net (Krizhevsky et al. 2012, adapted to 32x32, with batch norm and a CAM head).
+
+    AlexNet's shape: two large-kernel convolutions, each followed by 3x3
+    max pooling with stride 2 (overlapping, as AlexNet), then three 3x3
+    convolutions. The 11x11 stride-4 first layer of 224x224 inputs becomes
+    5x5 stride 1 at 32x32 (about the same share of the image); the three
+    dense layers become global average pooling and one dense layer, the head
+    class activation maps need (DMV-JND uses CAMs of every classifier).
+
+    Args:
+        widths: channels of the five convolutions.
+        weight_decay: L2 factor on conv/dense kernels.
+        dropout: dropout rate before the classifier layer.
+        num_classes: number of logits.
+
+    Input ``[N, 32, 32, 3]`` float in [0, 255]; output logits ``[N, num_classes]``.
+    """
+    inputs = tf.keras.Input((32, 32, 3))
+    x = tf.keras.layers.Normalization(mean=_MEAN, variance=[s * s for s in _STD])(inputs)
+    for i, filters in enumerate(widths):
+        x = tf.keras.layers.Conv2D(filters, 5 if i < 2 else 3, padding="same", use_bias=False,
+                                   kernel_initializer="he_normal",
+                                   kernel_regularizer=tf.keras.regularizers.l2(weight_decay))(x)
+        x = tf.keras.layers.ReLU()(tf.keras.layers.BatchNormalization()(x))
+        if i < 2:
+            x = tf.keras.layers.MaxPooling2D(3, strides=2, padding="same")(x)
+    x = tf.keras.layers.Dropout(dropout)(tf.keras.layers.GlobalAveragePooling2D()(x))
+    logits = tf.keras.layers.Dense(num_classes,
+                                   kernel_regularizer=tf.keras.regularizers.l2(weight_decay))(x)
+    return tf.keras.Model(inputs, logits, name="alexnet")
+
+
+def densenet_bc(depth: int = 40, growth: int = 12, compression: float = 0.5, weight_decay: float = 1e-4,
+                num_classes: int = 10) -> tf.keras.Model:
+    """DenseNet-BC for CIFAR (Huang et al. 2017): three dense blocks of bottleneck layers, compressing
+    transitions, global average pooling and one dense layer.
+
+    Args:
+        depth: 6n + 4 layers (n bottleneck layers, each 1x1 then 3x3, per block).
+        growth: channels each layer adds (k).
+        compression: share of channels a transition keeps (theta).
+        weight_decay: L2 factor on conv/dense kernels.
+        num_classes: number of logits.
+
+    Input ``[N, 32, 32, 3]`` float in [0, 255]; output logits ``[N, num_classes]``.
+    """
+    if (depth - 4) % 6:
+        raise ValueError(f"DenseNet-BC depth must be 6n+4, got {depth}")
+    layers_per_block = (depth - 4) // 6
+    regularizer = tf.keras.regularizers.l2(weight_decay)
+
+    def bn_relu_conv(x, filters, kernel):
+        x = tf.keras.layers.ReLU()(tf.keras.layers.BatchNormalization()(x))
+        return tf.keras.layers.Conv2D(filters, kernel, padding="same", use_bias=False,
+                                      kernel_initializer="he_normal", kernel_regularizer=regularizer)(x)
+
+    inputs = tf.keras.Input((32, 32, 3))
+    x = tf.keras.layers.Normalization(mean=_MEAN, variance=[s * s for s in _STD])(inputs)
+    x = tf.keras.layers.Conv2D(2 * growth, 3, padding="same", use_bias=False, kernel_initializer="he_normal",
+                               kernel_regularizer=regularizer)(x)
+    for block in range(3):
+        for _ in range(layers_per_block):
+            y = bn_relu_conv(bn_relu_conv(x, 4 * growth, 1), growth, 3)
+            x = tf.keras.layers.Concatenate()([x, y])
+        if block < 2:
+            x = bn_relu_conv(x, int(x.shape[-1] * compression), 1)
+            x = tf.keras.layers.AveragePooling2D()(x)
+    x = tf.keras.layers.ReLU()(tf.keras.layers.BatchNormalization()(x))
+    x = tf.keras.layers.GlobalAveragePooling2D()(x)
+    logits = tf.keras.layers.Dense(num_classes, kernel_regularizer=regularizer)(x)
+    return tf.keras.Model(inputs, logits, name=f"densenet_bc{depth}_k{growth}")
+
+
 def with_flip_averaging(model: tf.keras.Model) -> tf.keras.Model:
     """Test-time augmentation: logits averaged over the image and its horizontal mirror.
 
@@ -98,4 +173,5 @@ def with_flip_averaging(model: tf.keras.Model) -> tf.keras.Model:
     return tf.keras.Model(inputs, logits, name=f"{model.name}_flip")
 
 
-ARCHITECTURES = {"resnet20": lambda: resnet(20, 16), "resnet32": lambda: resnet(32, 16), "vgg8": vgg}
+ARCHITECTURES = {"resnet20": lambda: resnet(20, 16), "resnet32": lambda: resnet(32, 16), "vgg8": vgg,
+                 "alexnet": alexnet, "densenet40": densenet_bc}
