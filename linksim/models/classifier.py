@@ -11,12 +11,24 @@ _MEAN = (125.3, 123.0, 113.9)
 _STD = (63.0, 62.1, 66.7)
 
 
-def _conv_bn(x, filters, stride, weight_decay, relu=True):
-    x = tf.keras.layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False,
+def _conv_bn(x, filters, stride, weight_decay, relu=True, kernel=3):
+    x = tf.keras.layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False,
                                kernel_initializer="he_normal",
                                kernel_regularizer=tf.keras.regularizers.l2(weight_decay))(x)
     x = tf.keras.layers.BatchNormalization()(x)
     return tf.keras.layers.ReLU()(x) if relu else x
+
+
+def _normalised_input():
+    """``(Keras input [N, 32, 32, 3] in [0, 255], its per-channel standardisation)``."""
+    inputs = tf.keras.Input((32, 32, 3))
+    return inputs, tf.keras.layers.Normalization(mean=_MEAN, variance=[s * s for s in _STD])(inputs)
+
+
+def _pooled_logits(x, dropout, weight_decay, num_classes):
+    """Global average pooling, dropout, one dense layer: the head class activation maps read."""
+    x = tf.keras.layers.Dropout(dropout)(tf.keras.layers.GlobalAveragePooling2D()(x))
+    return tf.keras.layers.Dense(num_classes, kernel_regularizer=tf.keras.regularizers.l2(weight_decay))(x)
 
 
 def resnet(depth: int = 20, width: int = 16, weight_decay: float = 2.5e-4,
@@ -35,8 +47,7 @@ def resnet(depth: int = 20, width: int = 16, weight_decay: float = 2.5e-4,
     if (depth - 2) % 6:
         raise ValueError(f"ResNet depth must be 6n+2, got {depth}")
     blocks = (depth - 2) // 6
-    inputs = tf.keras.Input((32, 32, 3))
-    x = tf.keras.layers.Normalization(mean=_MEAN, variance=[s * s for s in _STD])(inputs)
+    inputs, x = _normalised_input()
     x = _conv_bn(x, width, 1, weight_decay)
     for stage in range(3):
         filters = width * 2 ** stage
@@ -73,16 +84,13 @@ def vgg(stages=((32, 32), (64, 64), (128, 128), (256,)), weight_decay: float = 2
 
     Input ``[N, 32, 32, 3]`` float in [0, 255]; output logits ``[N, num_classes]``.
     """
-    inputs = tf.keras.Input((32, 32, 3))
-    x = tf.keras.layers.Normalization(mean=_MEAN, variance=[s * s for s in _STD])(inputs)
+    inputs, x = _normalised_input()
     for i, widths in enumerate(stages):
         for filters in widths:
             x = _conv_bn(x, filters, 1, weight_decay)
         if i < len(stages) - 1:
             x = tf.keras.layers.MaxPooling2D()(x)
-    x = tf.keras.layers.Dropout(dropout)(tf.keras.layers.GlobalAveragePooling2D()(x))
-    logits = tf.keras.layers.Dense(num_classes,
-                                   kernel_regularizer=tf.keras.regularizers.l2(weight_decay))(x)
+    logits = _pooled_logits(x, dropout, weight_decay, num_classes)
     return tf.keras.Model(inputs, logits, name=f"vgg{sum(map(len, stages)) + 1}")
 
 
@@ -105,19 +113,12 @@ def alexnet(widths=(48, 128, 192, 192, 128), weight_decay: float = 2.5e-4, dropo
 
     Input ``[N, 32, 32, 3]`` float in [0, 255]; output logits ``[N, num_classes]``.
     """
-    inputs = tf.keras.Input((32, 32, 3))
-    x = tf.keras.layers.Normalization(mean=_MEAN, variance=[s * s for s in _STD])(inputs)
+    inputs, x = _normalised_input()
     for i, filters in enumerate(widths):
-        x = tf.keras.layers.Conv2D(filters, 5 if i < 2 else 3, padding="same", use_bias=False,
-                                   kernel_initializer="he_normal",
-                                   kernel_regularizer=tf.keras.regularizers.l2(weight_decay))(x)
-        x = tf.keras.layers.ReLU()(tf.keras.layers.BatchNormalization()(x))
+        x = _conv_bn(x, filters, 1, weight_decay, kernel=5 if i < 2 else 3)
         if i < 2:
             x = tf.keras.layers.MaxPooling2D(3, strides=2, padding="same")(x)
-    x = tf.keras.layers.Dropout(dropout)(tf.keras.layers.GlobalAveragePooling2D()(x))
-    logits = tf.keras.layers.Dense(num_classes,
-                                   kernel_regularizer=tf.keras.regularizers.l2(weight_decay))(x)
-    return tf.keras.Model(inputs, logits, name="alexnet")
+    return tf.keras.Model(inputs, _pooled_logits(x, dropout, weight_decay, num_classes), name="alexnet")
 
 
 def densenet_bc(depth: int = 40, growth: int = 12, compression: float = 0.5, weight_decay: float = 1e-4,
@@ -144,8 +145,7 @@ def densenet_bc(depth: int = 40, growth: int = 12, compression: float = 0.5, wei
         return tf.keras.layers.Conv2D(filters, kernel, padding="same", use_bias=False,
                                       kernel_initializer="he_normal", kernel_regularizer=regularizer)(x)
 
-    inputs = tf.keras.Input((32, 32, 3))
-    x = tf.keras.layers.Normalization(mean=_MEAN, variance=[s * s for s in _STD])(inputs)
+    inputs, x = _normalised_input()
     x = tf.keras.layers.Conv2D(2 * growth, 3, padding="same", use_bias=False, kernel_initializer="he_normal",
                                kernel_regularizer=regularizer)(x)
     for block in range(3):
