@@ -171,6 +171,11 @@ def _train(args) -> int:
         options = {k: v for k, v in options.items() if k in ("epochs", "seed")}
         cfg = from_mapping(HevrcTrainConfig, apply_overrides(options, args.set))
         train_hevrc(cfg, args.data, args.out, log=_print_now)
+    elif args.model == "dmv_jnd":
+        from .train.jnd import DmvJndTrainConfig, train_dmv_jnd
+        options = {k: v for k, v in options.items() if k in ("epochs", "seed")}
+        cfg = from_mapping(DmvJndTrainConfig, apply_overrides(options, args.set))
+        train_dmv_jnd(cfg, args.data, args.out, log=_print_now)
     else:
         from .train.jscc import JSCCTrainConfig, train_jscc
         options.pop("arch", None)
@@ -226,14 +231,17 @@ def build_parser() -> argparse.ArgumentParser:
     from .ber import add_parser as add_ber_parser
     add_ber_parser(sub)
     t = sub.add_parser("train", help="train a model (resumable: rerun the same command)")
-    t.add_argument("model", choices=["classifier", "ar_jscc", "sp_jscc", "allocator", "qmap2021", "hevrc"],
+    t.add_argument("model", choices=["classifier", "ar_jscc", "sp_jscc", "allocator", "qmap2021", "hevrc",
+                                     "dmv_jnd"],
                    help="allocator: adaptive rate control of a shipped JSCC network (--set jscc=NAME); "
-                        "hevrc: HEVRC's stage 2 or 3 on the Qmap codec (--set stage=3 --set init=RUN)")
+                        "hevrc: HEVRC's stage 2 or 3 on the Qmap codec (--set stage=3 --set init=RUN); "
+                        "dmv_jnd: DMV-JND-NET on four zoo classifiers (--set classifiers=[...])")
     t.add_argument("--data", help="CIFAR-10 root (image folders or cifar-10-batches-py)")
     t.add_argument("--out", required=True, help="run folder (checkpoints, log, weights)")
     t.add_argument("--arch", help="classifier only: architecture (default resnet20)")
     t.add_argument("--classifier", help="sp_jscc: zoo classifier of the SP weights")
-    t.add_argument("--epochs", type=int, help="default 45 (classifier), 60 (JSCC), 14 (qmap2021), 3 (hevrc)")
+    t.add_argument("--epochs", type=int, help="default 45 (classifier), 60 (JSCC), 14 (qmap2021), 3 (hevrc), "
+                                                         "10 (dmv_jnd)")
     t.add_argument("--seed", type=int)
     t.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="any other training option (see the trainer's config class), e.g. rate_weight=0.003")
