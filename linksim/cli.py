@@ -88,6 +88,21 @@ def _rd(args) -> int:
     return 0
 
 
+def _jnd(args) -> int:
+    from .jnd import format_jnd, load_jnd_scenario, run_jnd
+    from .sim import configure_threads
+    values = {"data": args.data} if args.data else {}
+    scenario = load_jnd_scenario(args.scenario, args.set or (), values)
+    out = Path(args.out) if args.out else default_out(scenario.name)
+    configure_threads(args.threads)
+    progress = _log if not args.quiet else (lambda line: None)
+    doc = run_jnd(scenario, out, progress=progress)
+    print(format_jnd(doc))
+    print(f"results: {out}/jnd.json, rca_vs_psnr.png, jnd_examples.png "
+          f"({doc['provenance']['wall_seconds']:.1f} s)")
+    return 0
+
+
 def _scenario_text(path, resolved: dict) -> str:
     import yaml
     return (Path(path).read_text() + "\n# as run, with defaults and command-line options:\n"
@@ -108,6 +123,15 @@ def _validate(args) -> int:
         scenario = validate_scenario(args.scenario)
         points = sum(len(c.snr_db or scenario.snr_db) for c in scenario.curves)
         print(f"{args.scenario}: ok (BER scenario: {len(scenario.curves)} curves, {points} points)")
+        return 0
+    from .jnd import is_jnd_scenario, load_jnd_scenario, load_network
+    if is_jnd_scenario(read_yaml(args.scenario)):
+        jnd = load_jnd_scenario(args.scenario, args.set or ())
+        from . import zoo
+        load_network(jnd.weights)
+        for name in jnd.transfer:
+            zoo.classifier_entry(name)
+        print(f"{args.scenario}: ok (jnd scenario: {jnd.test_images} test and {jnd.train_images} training images)")
         return 0
     from .rd import is_rd_scenario, load_rd_scenario
     if is_rd_scenario(read_yaml(args.scenario)):
@@ -224,6 +248,16 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--threads", type=count_argument(1, 256), default=2, metavar="N",
                    help="TensorFlow threads (default 2)")
     d.set_defaults(func=_rd)
+    j = sub.add_parser("jnd", help="DMV-JND analysis: RCA and PSNR of x + e, controls at equal energy, "
+                                   "homogeneity, transfer")
+    j.add_argument("scenario", help="jnd scenario YAML file")
+    j.add_argument("--data", help="CIFAR-10 root (default: the scenario's data, $LINKSIM_DATA, or the embedded sample)")
+    j.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a scenario key")
+    j.add_argument("--out", help="output folder (default runs/<scenario name>)")
+    j.add_argument("--quiet", action="store_true", help="no progress lines")
+    j.add_argument("--threads", type=count_argument(1, 256), default=2, metavar="N",
+                   help="TensorFlow threads (default 2)")
+    j.set_defaults(func=_jnd)
     v = sub.add_parser("validate", help="check a scenario file without running it")
     _add_scenario_args(v)
     v.set_defaults(func=_validate)

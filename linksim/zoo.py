@@ -68,12 +68,13 @@ def write_weights(path, save) -> str:
 
 def is_run_output(name: str) -> bool:
     """Whether ``name`` is a weights file written by ``linksim train`` rather than a zoo name."""
-    return name.endswith(".weights.npz")
+    return name.endswith((".weights.npz", "dmv_jnd.weights.h5"))
 
 
 #: Training options that make up the geometry of each trainable network family, by architecture.
 RUN_GEOMETRY = {"ar_jscc": ("groups", "fixed_groups", "width"),
-                "qmap": ("width", "latent", "hyper_latent", "condition", "t1", "t2")}
+                "qmap": ("width", "latent", "hyper_latent", "condition", "t1", "t2"),
+                "dmv_jnd": ("width",)}
 
 
 def run_entry(path: str) -> dict:
@@ -94,7 +95,7 @@ def run_entry(path: str) -> dict:
                            f"with config.json beside it")
     try:
         options = json.loads(config.read_text())
-        arch = "qmap" if "t1" in options else "ar_jscc"
+        arch = "qmap" if "t1" in options else "dmv_jnd" if "classifiers" in options else "ar_jscc"
         geometry = {k: options[k] for k in RUN_GEOMETRY[arch]}
     except (ValueError, KeyError, TypeError) as err:
         raise WeightsError(f"{config} does not hold a training run's options ({err})") from None
@@ -106,7 +107,7 @@ def run_entry(path: str) -> dict:
     if digest != recorded:
         raise WeightsError(f"{file} is damaged: sha256 {digest[:12]}... != {recorded[:12]}... recorded when "
                            "it was trained")
-    return {"file": str(file.resolve()), "arch": arch, "sha256": digest, "geometry": geometry}
+    return {"file": str(file.resolve()), "arch": arch, "sha256": digest, "geometry": geometry, "config": options}
 
 
 def verified_path(name: str) -> Path:
