@@ -98,8 +98,8 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
         return frechet_from_moments(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
 
 
-def frechet_interval(features_a: np.ndarray, features_b, resamples: int = 200, seed: int = 0) -> tuple:
-    """95% paired bootstrap interval ``(low, high)`` of :func:`run_mean_frechet`.
+def frechet_bootstrap(features_a: np.ndarray, features_b, resamples: int = 200, seed: int = 0) -> np.ndarray:
+    """:func:`run_mean_frechet` of ``resamples`` paired bootstrap resamples of the images.
 
     Images are resampled with replacement, the same indices in ``features_a``
     and in every set of ``features_b`` (one ``[N, K]`` set, or one per run).
@@ -107,10 +107,28 @@ def frechet_interval(features_a: np.ndarray, features_b, resamples: int = 200, s
     runs = _as_runs(features_b)
     rng = np.random.default_rng(seed)
     n = len(features_a)
-    values = [run_mean_frechet(features_a[idx], [run[idx] for run in runs])
-              for idx in (rng.integers(0, n, n) for _ in range(resamples))]
+    return np.array([run_mean_frechet(features_a[idx], [run[idx] for run in runs])
+                     for idx in (rng.integers(0, n, n) for _ in range(resamples))])
+
+
+def frechet_interval(features_a: np.ndarray, features_b, resamples: int = 200, seed: int = 0) -> tuple:
+    """``(bias-corrected distance, 95% low, 95% high)``: the basic bootstrap over images.
+
+    The plug-in distance is biased upwards (its covariances are estimated from
+    N images), and a resample, which repeats images, is biased more: with
+    1,000 images and 256 features the percentile interval of the resamples
+    lay wholly above the plug-in value. The basic bootstrap corrects that
+    shift: interval ``[2 d - q97.5, 2 d - q2.5]`` and corrected distance
+    ``2 d - mean`` of the resamples, ``d`` the plug-in value (both at least 0).
+    The correction is first order: for two sets of 200 draws of one 50-dimensional
+    Gaussian (true distance 0) it took 7.35 to 1.37 (a test). Compare codecs at
+    the same image count.
+    """
+    value = run_mean_frechet(features_a, features_b)
+    values = frechet_bootstrap(features_a, features_b, resamples, seed)
     low, high = np.percentile(values, [2.5, 97.5])
-    return float(low), float(high)
+    clip = lambda v: float(max(v, 0.0))
+    return clip(2 * value - values.mean()), clip(2 * value - high), clip(2 * value - low)
 
 
 def _as_runs(features) -> list:
@@ -150,7 +168,9 @@ class PerceptualScores:
     :meth:`per_image` gives ``{fsimc: [N], feature_distance_<net>: [N]}`` and the
     pooled features ``[N, K]`` (None without ``frechet``); :meth:`frechet`
     turns the pooled features of one or more runs into
-    ``{frechet_<net>: {value, ci95_low, ci95_high}}``.
+    ``{frechet_<net>: {value, bias_corrected, ci95_low, ci95_high}}``: the
+    plug-in value (FID's convention, comparable at the same image count) and
+    the basic-bootstrap correction and interval of :func:`frechet_interval`.
     """
 
     def __init__(self, metrics, feature_classifier: str, resamples: int, originals: np.ndarray):
@@ -190,6 +210,6 @@ class PerceptualScores:
         """``{frechet_<net>: {value, ci95_low, ci95_high}}`` of one ``[N, K]`` set or one per run."""
         if "frechet" not in self.metrics:
             return {}
-        low, high = frechet_interval(self.reference[-1], pooled, self.resamples)
+        corrected, low, high = frechet_interval(self.reference[-1], pooled, self.resamples)
         return {f"frechet_{self.suffix}": {"value": run_mean_frechet(self.reference[-1], pooled),
-                                    "ci95_low": low, "ci95_high": high}}
+                                          "bias_corrected": corrected, "ci95_low": low, "ci95_high": high}}

@@ -271,7 +271,8 @@ def _perceptual_cells(row: dict) -> str:
         if key == "fsimc" or key.startswith("feature_distance_"):
             cells.append(f"{key} {value['mean']:.4f}±{value['ci95']:.4f}")
         elif key.startswith("frechet_"):
-            cells.append(f"{key} {value['value']:.3f} [{value['ci95_low']:.3f}, {value['ci95_high']:.3f}]")
+            cells.append(f"{key} {value['value']:.3f} (bias-corrected {value['bias_corrected']:.3f} "
+                         f"[{value['ci95_low']:.3f}, {value['ci95_high']:.3f}])")
     return "".join(f"  {c}" for c in cells)
 
 

@@ -65,7 +65,7 @@ def perceptual_metrics(points: list) -> list:
     """The perceptual metrics the points report (``fsimc``, ``feature_distance_<net>``, ``frechet_<net>``)."""
     keys = points[0] if points else {}
     return [k for k in keys if (k == "fsimc" or k.startswith(("feature_distance_", "frechet_")))
-            and not k.endswith(("_ci95", "_ci95_low", "_ci95_high"))]
+            and not k.endswith(("_ci95", "_ci95_low", "_ci95_high", "_bias_corrected"))]
 
 
 def write_results(out_dir, doc: dict) -> None:
@@ -74,7 +74,7 @@ def write_results(out_dir, doc: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(_clean(doc), indent=2, allow_nan=False))
     extra = [k for k in (doc["points"][0] if doc["points"] else {})
-             if any(k == m or k.startswith(m + "_ci95") for m in perceptual_metrics(doc["points"]))]
+             if any(k == m or k.startswith((m + "_ci95", m + "_bias")) for m in perceptual_metrics(doc["points"]))]
     with open(out / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=CSV_FIELDS + tuple(extra), extrasaction="ignore")
         writer.writeheader()

@@ -116,7 +116,7 @@ class PointRuns:
     ``example_images`` uint8 ``[E, H, W, 3]`` of the first run (images
     :func:`example_indices`) and the primary judge's ``example_predictions`` ``[E]``;
     ``perceptual`` ``{name: [R, N]}`` per-image perceptual metrics and ``frechet``
-    ``{name: [3]}`` (value, 95% interval low and high), both empty unless the
+    ``{name: [4]}`` (plug-in value, bias-corrected value, 95% interval low and high), both empty unless the
     scenario asks for perceptual metrics.
     """
     predictions: np.ndarray
@@ -179,13 +179,15 @@ def summarize(codec: str, snr_db: float, cpp: float, runs: PointRuns, labels: np
 
 def perceptual_fields(runs: PointRuns) -> dict:
     """A point's perceptual fields: ``<metric>`` and ``<metric>_ci95`` (over images of the run mean) per
-    per-image metric, ``frechet_<net>`` with ``_ci95_low`` and ``_ci95_high`` (bootstrap over images)."""
+    per-image metric, ``frechet_<net>`` with ``_bias_corrected``, ``_ci95_low`` and ``_ci95_high`` (basic
+    bootstrap over images, :func:`~linksim.perceptual.frechet_interval`)."""
     out = {}
     for name, values in runs.perceptual.items():
         per_image = values.mean(axis=0)
         out[name], out[f"{name}_ci95"] = float(per_image.mean()), metrics.normal_halfwidth(per_image)
-    for name, (value, low, high) in runs.frechet.items():
-        out[name], out[f"{name}_ci95_low"], out[f"{name}_ci95_high"] = float(value), float(low), float(high)
+    for name, (value, corrected, low, high) in runs.frechet.items():
+        out[name], out[f"{name}_bias_corrected"] = float(value), float(corrected)
+        out[f"{name}_ci95_low"], out[f"{name}_ci95_high"] = float(low), float(high)
     return out
 
 
@@ -237,7 +239,8 @@ def run_point(codec, label: str, images, snr_db: float, cpp: float, n_runs: int,
                      np.broadcast_to(tx.source_bits, (n_runs, len(images))), per_run[0][2],
                      measured[0].predictions[0][example_indices(len(images))],
                      {name: stack(m.perceptual[name] for m in measured) for name in measured[0].perceptual},
-                     {name: np.array([v["value"], v["ci95_low"], v["ci95_high"]]) for name, v in frechet.items()})
+                     {name: np.array([v["value"], v["bias_corrected"], v["ci95_low"], v["ci95_high"]])
+                      for name, v in frechet.items()})
 
 
 def build_codecs(scenario: Scenario) -> dict:

@@ -76,7 +76,7 @@ class PointStore:
         self.shapes = {"predictions": (runs, judges, images), "psnr": (runs, images), "ssim": (runs, images),
                        "outage": (runs, images), "channel_uses": (runs, images), "source_bits": (runs, images),
                        **{f"perceptual__{n}": (runs, images) for n in perceptual},
-                       **{f"frechet__{n}": (3,) for n in frechet}}
+                       **{f"frechet__{n}": (4,) for n in frechet}}
 
     def clear(self) -> None:
         """Forget every stored point (a fresh, non-resumed run)."""

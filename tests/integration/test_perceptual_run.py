@@ -41,14 +41,16 @@ def test_identity_scores_perfectly_and_a_noisy_link_does_not(run):
     assert perfect["frechet_vgg8"] == pytest.approx(0.0, abs=1e-4)     # eigenvalue rounding of singular covariances
     noisy = by["ar_jscc"]
     assert noisy["fsimc"] < 0.99 and noisy["feature_distance_vgg8"] > 0 and noisy["frechet_vgg8"] > 0
-    assert noisy["frechet_vgg8_ci95_low"] <= noisy["frechet_vgg8"] <= noisy["frechet_vgg8_ci95_high"]
+    assert noisy["frechet_vgg8_ci95_low"] <= noisy["frechet_vgg8_bias_corrected"] <= noisy["frechet_vgg8_ci95_high"]
+    assert noisy["frechet_vgg8_bias_corrected"] < noisy["frechet_vgg8"]        # 20 images, 256 features: biased up
     assert noisy["fsimc_ci95"] > 0
 
 
 def test_csv_and_comparisons_carry_the_metrics(run):
     with open(run / "out" / "results.csv") as f:
         header = next(csv.reader(f))
-    assert {"fsimc", "fsimc_ci95", "feature_distance_vgg8", "frechet_vgg8", "frechet_vgg8_ci95_low"} <= set(header)
+    assert {"fsimc", "fsimc_ci95", "feature_distance_vgg8", "frechet_vgg8", "frechet_vgg8_bias_corrected",
+            "frechet_vgg8_ci95_low"} <= set(header)
     (comparison,) = json.loads((run / "out" / "results.json").read_text())["comparisons"]
     assert {"fsimc", "feature_distance_vgg8"} <= set(comparison)
 

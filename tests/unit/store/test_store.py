@@ -52,7 +52,7 @@ def test_perceptual_arrays_round_trip_and_are_verified(tmp_path):
     rng = np.random.default_rng(3)
     point = runs()
     point.perceptual = {"fsimc": rng.random((2, 5)), "feature_distance_vgg8": rng.random((2, 5))}
-    point.frechet = {"frechet_vgg8": np.array([1.0, 0.8, 1.3])}
+    point.frechet = {"frechet_vgg8": np.array([1.0, 0.9, 0.8, 1.3])}
     names = (("fsimc", "feature_distance_vgg8"), ("frechet_vgg8",))
     store = PointStore(tmp_path, 2, 2, 5, *names)
     store.put("k", point, 1.0)
