@@ -194,7 +194,7 @@ def run_jnd(scenario: JndScenario, out, progress=lambda line: None) -> dict:
         names = trained + tuple(n for n in scenario.transfer if n not in trained)
         judges = _Judges(names, scenario.batch_size)
         cam_nets = {n: zoo.load_classifier(n, base=True) for n in trained}
-        cams_of = lambda images: cams_and_labels(cam_nets, images, scenario.batch_size)[0][:, 0]
+        cams_of = lambda images: cams_and_labels(cam_nets, images, scenario.batch_size, mirror=False)[0][:, 0]
         rng = np.random.default_rng(scenario.seed)
         splits, examples = {}, None
         for split, count in (("test", scenario.test_images), ("train", scenario.train_images)):

@@ -13,5 +13,6 @@ from .base import (IMPORTANCE_MAPS, UNIT_INTERVAL, UNIT_WEIGHT, ImportanceMap, l
 from .sp_gradient import SPGradientConfig, SPGradientMap  # noqa: F401
 from .gradcam import GradCamConfig, GradCamMap  # noqa: F401
 from .cam import CamConfig, CamMap  # noqa: F401
+from .jnd import JndMap, JndMapConfig  # noqa: F401
 from .icm import ComplexityConfig, ComplexityMap, InverseComplexityConfig, InverseComplexityMap  # noqa: F401
 from .blended import BlendedConfig, BlendedMap, blend  # noqa: F401

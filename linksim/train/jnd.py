@@ -63,8 +63,9 @@ class DmvJndTrainConfig:
     seed: int = bounded(0, lo=0, hi=2**31 - 1)
 
 
-def cams_and_labels(classifiers: dict, images: np.ndarray, batch_size: int = 250) -> tuple:
-    """``(merged CAM [N, 2, H, W], labels [N, 2, C])`` of every image (index 0) and its mirror (index 1).
+def cams_and_labels(classifiers: dict, images: np.ndarray, batch_size: int = 250, mirror: bool = True) -> tuple:
+    """``(merged CAM [N, V, H, W], labels [N, V, C])`` of every image (index 0) and, if ``mirror``, its mirror
+    (index 1).
 
     The merged CAM is the mean of the classifiers' CAMs, each scaled to [0, 1]
     (:class:`~linksim.importance.CamMap`); the mirror's CAM is in the mirror's
@@ -75,7 +76,7 @@ def cams_and_labels(classifiers: dict, images: np.ndarray, batch_size: int = 250
     maps = [CamMap(CamConfig(classifier=name, batch_size=batch_size), model=model)
             for name, model in classifiers.items()]
     cams, labels = [], []
-    for view in (images, images[:, :, ::-1]):
+    for view in (images, images[:, :, ::-1])[:2 if mirror else 1]:
         raw = [m.maps_and_classes(view) for m in maps]
         cams.append(np.mean([minmax(r) for r, _ in raw], axis=0))
         labels.append(np.stack([cls for _, cls in raw], axis=1))

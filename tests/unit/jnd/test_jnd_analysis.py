@@ -75,3 +75,17 @@ def test_validate_knows_a_jnd_scenario(tiny_jnd, tmp_path, capsys):
     assert "jnd scenario" in capsys.readouterr().out
     (tmp_path / "s.yaml").write_text(f"weights: {weights}\ntransfer: [nonet]\n")
     assert main(["validate", str(tmp_path / "s.yaml")]) == 2
+
+
+def test_jnd_importance_is_high_where_little_perturbation_is_tolerated(tiny_jnd, sample):
+    from linksim.importance import UNIT_INTERVAL, JndMap, JndMapConfig
+    from linksim.importance.jnd import tolerance_importance
+    e = np.zeros((1, 2, 2, 3), np.float32)
+    e[0, 0, 0], e[0, 1, 1] = 0.5, 0.05
+    v = tolerance_importance(e, 0.01)
+    assert v[0, 0, 0] == 0 and v[0, 0, 1] == 1 and 0 < v[0, 1, 1] < 1
+    _, weights = tiny_jnd
+    jnd_map = JndMap(JndMapConfig(weights=str(weights)))
+    maps = jnd_map(sample.images[:4])
+    assert maps.shape == (4, 32, 32) and maps.min() >= 0 and maps.max() <= 1 and JndMap.units == UNIT_INTERVAL
+    np.testing.assert_allclose(maps, tolerance_importance(jnd_map.perturbations(sample.images[:4]), 0.01))
