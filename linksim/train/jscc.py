@@ -16,15 +16,18 @@ the same command resumes.
 """
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import asdict, dataclass
+import typing
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from ..config import bounded
+from ..config import bounded, node, to_plain
 from ..data import load_split
+from ..importance.base import IMPORTANCE_MAPS
 from ..models.jscc import AdaptiveRateJSCC, cpp_of, group_mask, normalise_power
 from ..zoo import write_weights
 from .loop import EpochLoop, per_image_arrays
@@ -49,6 +52,10 @@ class JSCCTrainConfig:
         sp_power: the SP weights are raised to this power and rescaled to unit
             mean square again (1: eq. 9 as it is; > 1 sharpens the contrast
             between important and unimportant pixels).
+        weight_map: optional importance-map node ``{type: name, ...}`` whose
+            maps weight the distortion (sp_jscc only) instead of the SP map of
+            ``classifier``: a [0, 1] map is spread over the channels and
+            normalised as eq. 9 (unit mean square per image).
         init: weights to start from (a zoo name or a run's ``.weights.npz``, same
             geometry): fine-tuning; empty trains from a seeded random start.
         seed: seeds the initial weights, data order, SNRs, noise and masks.
@@ -71,18 +78,29 @@ class JSCCTrainConfig:
     sp_power: float = bounded(1.0, lo=0.1, hi=8.0)
     init: str = ""
     seed: int = bounded(0, lo=0, hi=2**31 - 1)
+    weight_map: typing.Any = node(IMPORTANCE_MAPS)
 
 
 def _sp_weights(cfg: JSCCTrainConfig, images: np.ndarray, out: Path, log=print) -> np.ndarray:
-    """SP weights of every training image, float16 ``[N, 32, 32, 3]``, cached in ``out``.
+    """Loss weights of every training image, float16 ``[N, 32, 32, 3]``, cached in ``out``.
 
-    They cost ten input gradients per image (one per class logit): about as
-    much as several training epochs.
+    SP weights cost ten input gradients per image (one per class logit): about
+    as much as several training epochs.
     """
-    from ..importance import SPGradientConfig, SPGradientMap
-    def sp(batch):
-        return SPGradientMap(SPGradientConfig(classifier=cfg.classifier, mode=cfg.sp_mode, batch_size=250))(batch)
-    return per_image_arrays(out, f"sp_weights-{cfg.classifier}-{cfg.sp_mode}", images, images.shape, sp, log)
+    from ..importance import SPGradientConfig, SPGradientMap, UNIT_WEIGHT, l2_normalise
+    if cfg.weight_map is None:
+        def sp(batch):
+            return SPGradientMap(SPGradientConfig(classifier=cfg.classifier, mode=cfg.sp_mode,
+                                                  batch_size=250))(batch)
+        return per_image_arrays(out, f"sp_weights-{cfg.classifier}-{cfg.sp_mode}", images, images.shape, sp, log)
+    importance = IMPORTANCE_MAPS.build(cfg.weight_map)
+
+    def weights_of(batch):
+        maps = importance(batch)
+        return maps if importance.units == UNIT_WEIGHT else l2_normalise(np.repeat(maps[..., None], 3, axis=-1))
+    plain = to_plain(cfg.weight_map)
+    key = hashlib.sha256(json.dumps(plain, sort_keys=True).encode()).hexdigest()[:8]
+    return per_image_arrays(out, f"weights-{plain['type']}-{key}", images, images.shape, weights_of, log)
 
 
 def sharpen(weights: np.ndarray, power: float) -> np.ndarray:
@@ -166,7 +184,7 @@ def train_jscc(cfg: JSCCTrainConfig, data_path, out_dir, log=print) -> dict:
         return f"loss {loss:.5f} train_psnr {psnr:.2f} dB cpp {cpp:.3f}"
     loop.run(cfg.epochs, train_epoch)
     path = out / f"{cfg.variant}.weights.npz"
-    summary = {"config": asdict(cfg), "wall_seconds": round(loop.wall_seconds, 1),
+    summary = {"config": to_plain(cfg), "wall_seconds": round(loop.wall_seconds, 1),
                "sha256": write_weights(path, model.save_npz), "weights": str(path)}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
