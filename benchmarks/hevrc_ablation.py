@@ -56,7 +56,8 @@ def fine_tune(args, name: str, sets: dict, record: dict) -> Path:
 def evaluate(args, name: str, weights: Path, record: dict) -> list:
     out = args.out / f"{name}-rd"
     if not (out / "rd.json").exists():
-        scenario = {"name": f"ablation-{name}", "images": args.images, "judges": ["vgg8"],
+        scenario = {"name": f"ablation-{name}", "images": args.images, "classifier": args.judge,
+                    "judges": [j for j in ("vgg8",) if j != args.judge],
                     "perceptual": ["fsimc", "feature_distance", "frechet"], "feature_classifier": "vgg8",
                     "codecs": [{"source": {"type": "qmap", "weights": str(weights.resolve()),
                                            "strategy": "uniform"}, "qualities": QUALITIES}]}

@@ -40,8 +40,9 @@ def scipy_search(source, images, budgets, resolution: float) -> tuple:
 
             def excess(u):
                 nonlocal encodings
-                encodings += 1
-                seen[u] = len(source.encode(image, float(u), one))
+                if u not in seen:                          # brentq evaluates the bracket's ends again
+                    encodings += 1
+                    seen[u] = len(source.encode(image, float(u), one))
                 return seen[u] - budget - 0.5
             low, high = 0.0, 2.0 - resolution
             if excess(low) > 0:

@@ -271,8 +271,8 @@ class Scenario:
         perceptual: further metrics of every point, off by default (slower):
             ``fsimc`` and ``feature_distance`` per image (mean over runs, then
             over images, with a normal interval), ``frechet`` per point (the
-            mean over runs of each run's distance, with a paired bootstrap
-            interval over images); see :mod:`linksim.perceptual`. Reported as
+            mean over runs of each run's distance, with a bias-corrected value
+            and a basic bootstrap interval over images); see :mod:`linksim.perceptual`. Reported as
             ``fsimc``, ``feature_distance_<net>``, ``frechet_<net>``.
         feature_classifier: zoo classifier of the feature metrics.
         frechet_resamples: bootstrap resamples of the Frechet interval.
@@ -314,7 +314,12 @@ class Scenario:
         """What the perceptual metrics of a point depend on (None when off)."""
         if not self.perceptual:
             return None
-        return [sorted(self.perceptual), self.feature_classifier, self.frechet_resamples]
+        key = [sorted(self.perceptual)]
+        if {"feature_distance", "frechet"} & set(self.perceptual):
+            key.append(self.feature_classifier)
+        if "frechet" in self.perceptual:
+            key.append(self.frechet_resamples)
+        return key
 
 
 def judge_names(scenario) -> tuple:

@@ -89,7 +89,10 @@ def load_network(weights: str) -> tuple:
     """``(JndNet, its training options)`` of a zoo name or a run's ``dmv_jnd.weights.h5``, sha256-checked."""
     from . import zoo
     from .train.jnd import load_dmv_jnd
+    from .errors import WeightsError
     entry = zoo.entry(weights)
+    if entry.get("arch") != "dmv_jnd" or "classifiers" not in entry.get("config", {}):
+        raise WeightsError(f"'{weights}' is not a DMV-JND-NET (its entry is a {entry.get('arch')} network)")
     return load_dmv_jnd(zoo.verified_path(weights), entry["geometry"]["width"]), entry["config"]
 
 
@@ -210,7 +213,7 @@ def run_jnd(scenario: JndScenario, out, progress=lambda line: None) -> dict:
         doc = {"scenario": to_plain(scenario), "trained_classifiers": list(trained),
                "transfer_classifiers": [n for n in names if n not in trained],
                "provenance": provenance(scenario.seed, scenario.data or "default",
-                                        {n: zoo.entry(n)["sha256"] for n in names},
+                                        {n: zoo.entry(n)["sha256"] for n in (scenario.weights, *names)},
                                         {"wall_seconds": round(time.time() - t0, 2)}),
                "splits": splits}
         (out / "jnd.json").write_text(json.dumps(_clean(doc), indent=2, allow_nan=False))

@@ -82,20 +82,23 @@ def frechet_from_moments(mu_a, cov_a, mu_b, cov_b) -> float:
     the singular covariances of fewer images than dimensions (equal to
     ``scipy.linalg.sqrtm`` of the product to 1e-9 in a test).
     """
-    with threadpool_limits(1, user_api="blas"):      # see frechet_distance
-        root_a = _psd_root(cov_a)
-        inner = scipy.linalg.eigvalsh(root_a @ cov_b @ root_a)
+    root_a = _psd_root(cov_a)
+    inner = scipy.linalg.eigvalsh(root_a @ cov_b @ root_a)
     trace_root = np.sum(np.sqrt(np.clip(inner, 0, None)))
     return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_root)
 
 
 def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     """Frechet distance of two feature sets ``[N, K]`` (Gaussians fitted by their means and covariances)."""
-    a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
     # One BLAS thread: OpenBLAS's threads spin against TensorFlow's and other processes'. On 5,000 x 256
     # features beside a training this took 1.1 s with two threads, 0.02 s with one.
     with threadpool_limits(1, user_api="blas"):
-        return frechet_from_moments(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
+        return _frechet(features_a, features_b)
+
+
+def _frechet(features_a, features_b) -> float:
+    a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
+    return frechet_from_moments(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
 
 
 def frechet_bootstrap(features_a: np.ndarray, features_b, resamples: int = 200, seed: int = 0) -> np.ndarray:
@@ -107,12 +110,13 @@ def frechet_bootstrap(features_a: np.ndarray, features_b, resamples: int = 200, 
     runs = _as_runs(features_b)
     rng = np.random.default_rng(seed)
     n = len(features_a)
-    return np.array([run_mean_frechet(features_a[idx], [run[idx] for run in runs])
-                     for idx in (rng.integers(0, n, n) for _ in range(resamples))])
+    with threadpool_limits(1, user_api="blas"):
+        return np.array([np.mean([_frechet(features_a[idx], run[idx]) for run in runs])
+                         for idx in (rng.integers(0, n, n) for _ in range(resamples))])
 
 
 def frechet_interval(features_a: np.ndarray, features_b, resamples: int = 200, seed: int = 0) -> tuple:
-    """``(bias-corrected distance, 95% low, 95% high)``: the basic bootstrap over images.
+    """``(plug-in distance, bias-corrected distance, 95% low, 95% high)``: the basic bootstrap over images.
 
     The plug-in distance is biased upwards (its covariances are estimated from
     N images), and a resample, which repeats images, is biased more: with
@@ -128,7 +132,7 @@ def frechet_interval(features_a: np.ndarray, features_b, resamples: int = 200, s
     values = frechet_bootstrap(features_a, features_b, resamples, seed)
     low, high = np.percentile(values, [2.5, 97.5])
     clip = lambda v: float(max(v, 0.0))
-    return clip(2 * value - values.mean()), clip(2 * value - high), clip(2 * value - low)
+    return value, clip(2 * value - values.mean()), clip(2 * value - high), clip(2 * value - low)
 
 
 def _as_runs(features) -> list:
@@ -144,9 +148,6 @@ def run_mean_frechet(reference: np.ndarray, received) -> float:
     return float(np.mean([frechet_distance(reference, run) for run in _as_runs(received)]))
 
 
-METRICS = PERCEPTUAL_METRICS
-
-
 def metric_names(metrics, feature_classifier: str) -> tuple:
     """``(per-image metric names, Frechet names)`` that ``metrics`` report, e.g.
     ``(("fsimc", "feature_distance_vgg8"), ("frechet_vgg8",))``."""
@@ -160,7 +161,7 @@ class PerceptualScores:
     """A scenario's ``perceptual`` metrics of received images against the originals (their features once).
 
     Args:
-        metrics: names from :data:`METRICS`.
+        metrics: names from :data:`linksim.config.PERCEPTUAL_METRICS`.
         feature_classifier: zoo classifier of the feature metrics (its base network).
         resamples: bootstrap resamples of the Frechet interval.
         originals: uint8 ``[N, H, W, 3]``.
@@ -175,9 +176,9 @@ class PerceptualScores:
 
     def __init__(self, metrics, feature_classifier: str, resamples: int, originals: np.ndarray):
         from . import zoo
-        unknown = set(metrics) - set(METRICS)
+        unknown = set(metrics) - set(PERCEPTUAL_METRICS)
         if unknown:
-            raise ValueError(f"unknown perceptual metrics {sorted(unknown)}; known: {', '.join(METRICS)}")
+            raise ValueError(f"unknown perceptual metrics {sorted(unknown)}; known: {', '.join(PERCEPTUAL_METRICS)}")
         self.metrics, self.suffix, self.resamples = tuple(metrics), feature_classifier, resamples
         self.originals = originals
         self.space = None
@@ -207,9 +208,9 @@ class PerceptualScores:
         return out, (features[-1] if "frechet" in self.metrics else None)
 
     def frechet(self, pooled) -> dict:
-        """``{frechet_<net>: {value, ci95_low, ci95_high}}`` of one ``[N, K]`` set or one per run."""
+        """``{frechet_<net>: {value, bias_corrected, ci95_low, ci95_high}}`` of one ``[N, K]`` set or one per run."""
         if "frechet" not in self.metrics:
             return {}
-        corrected, low, high = frechet_interval(self.reference[-1], pooled, self.resamples)
-        return {f"frechet_{self.suffix}": {"value": run_mean_frechet(self.reference[-1], pooled),
-                                          "bias_corrected": corrected, "ci95_low": low, "ci95_high": high}}
+        value, corrected, low, high = frechet_interval(self.reference[-1], pooled, self.resamples)
+        return {f"frechet_{self.suffix}": {"value": value, "bias_corrected": corrected, "ci95_low": low,
+                                          "ci95_high": high}}

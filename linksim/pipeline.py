@@ -48,8 +48,11 @@ def load_dataset(scenario: Scenario):
 
 
 def weight_names(scenario: Scenario) -> list:
-    """Every weights name the scenario uses: its judges, then every ``weights`` field of its codec nodes."""
+    """Every weights name the scenario uses: its judges, the feature metrics' classifier, every ``weights`` field
+    of its codec nodes."""
     found = list(scenario.judge_names)
+    if {"feature_distance", "frechet"} & set(getattr(scenario, "perceptual", ())):
+        found.append(scenario.feature_classifier)
 
     def visit(obj):
         if dataclasses.is_dataclass(obj):

@@ -22,7 +22,9 @@ def _sweep_figure(points, x_key, x_label, title, path):
     """
     from .results import perceptual_metrics
     codecs = list(dict.fromkeys(p["codec"] for p in points))
-    metrics = [m for m in (*METRICS, *((k, f"{k}_ci95", k) for k in perceptual_metrics(points)))
+    perceptual = [(k, f"{k}_ci95", f"{k} (bias-corrected)" if k.startswith("frechet_") else k)
+                  for k in perceptual_metrics(points)]
+    metrics = [m for m in (*METRICS, *perceptual)
                if any(p.get(m[0]) is not None and np.isfinite(p[m[0]]) for p in points)]
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics) + 1.8, 3.1), squeeze=False)
     axes = axes[0]
@@ -32,7 +34,9 @@ def _sweep_figure(points, x_key, x_label, title, path):
                 continue
             pts = sorted((p for p in points if p["codec"] == codec), key=lambda p: p[x_key])
             x = np.array([p[x_key] for p in pts], dtype=float)
-            y = np.array([np.nan if p[key] is None else p[key] for p in pts], dtype=float)
+            # a Frechet distance is drawn at its bias-corrected value: its interval is around that one
+            value = lambda p: p.get(f"{key}_bias_corrected", p[key])
+            y = np.array([np.nan if value(p) is None else value(p) for p in pts], dtype=float)
             half = np.array([p.get(ci) or 0.0 for p in pts], dtype=float)
             low = np.array([p.get(f"{key}_ci95_low", y0 - h) for p, y0, h in zip(pts, y, half)], dtype=float)
             high = np.array([p.get(f"{key}_ci95_high", y0 + h) for p, y0, h in zip(pts, y, half)], dtype=float)

@@ -40,8 +40,6 @@ from .config import PERCEPTUAL_METRICS, bounded, compare_pairs, from_mapping, ju
 from .errors import ConfigError
 
 
-
-
 @dataclass(frozen=True)
 class RdCodec:
     """One source codec of an RD scenario: its node and its operating points.

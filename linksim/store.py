@@ -102,7 +102,7 @@ class PointStore:
             return self._reject(path, "fails its checksum")
         wrong = [name for name, shape in self.shapes.items() if name not in arrays or arrays[name].shape != shape]
         if wrong:
-            return self._reject(path, f"has the wrong shape for {', '.join(wrong)}")
+            return self._reject(path, f"lacks or has the wrong shape for {', '.join(wrong)}")
         return PointRuns(**{name: arrays[name] for name in _ARRAYS},
                          perceptual={n[len("perceptual__"):]: a for n, a in arrays.items() if n.startswith("perceptual__")},
                          frechet={n[len("frechet__"):]: a for n, a in arrays.items() if n.startswith("frechet__")}), \

@@ -11,8 +11,8 @@ The loss is ``Loss1 + alpha Loss2 + beta Loss3`` (:mod:`linksim.models.jnd`)
 plus the autoencoder's weight decay; half of each batch is mirrored (with its
 mirrored ``c`` and labels). Every epoch appends its means of the three losses,
 the training RCA (mean over the classifiers of the share of images whose
-prediction on ``x_hat`` is the one on ``x``) and the PSNR of the raw
-``x + e`` on 0..255 to ``history.json`` (the paper's Fig. 5-7).
+prediction on ``x_hat`` is the one on ``x``) and the mean per-image PSNR of
+the raw ``x + e`` on 0..255 to ``history.json`` (the paper's Fig. 5-7).
 """
 from __future__ import annotations
 
@@ -129,6 +129,9 @@ def train_dmv_jnd(cfg: DmvJndTrainConfig, data_path, out_dir, log=print) -> dict
     train = load_split(data_path, "train")
     if cfg.train_images:
         train = train.take_per_class(cfg.train_images)
+    if len(train) < cfg.batch_size:
+        from ..errors import ConfigError
+        raise ConfigError(f"{len(train)} training images make no batch of {cfg.batch_size}")
     classifiers = {name: zoo.load_classifier(name, base=True) for name in cfg.classifiers}
     for model in classifiers.values():
         model.trainable = False
@@ -153,8 +156,9 @@ def train_dmv_jnd(cfg: DmvJndTrainConfig, data_path, out_dir, log=print) -> dict
                                 net.trainable_variables)
         rca = tf.reduce_mean([tf.reduce_mean(tf.cast(tf.argmax(z, 1, output_type=tf.int32) == y[:, n], tf.float32))
                               for n, z in enumerate(logits)])
-        mse = tf.reduce_mean((x_hat - x_pixels) ** 2)
-        return (loss, *losses, rca, 10.0 * tf.math.log(255.0 ** 2 / mse) / tf.math.log(10.0), skipped)
+        mse = tf.maximum(tf.reduce_mean((x_hat - x_pixels) ** 2, axis=[1, 2, 3]), 1e-12)    # per image, as `jnd`
+        psnr = tf.reduce_mean(10.0 * tf.math.log(255.0 ** 2 / mse) / tf.math.log(10.0))
+        return (loss, *losses, rca, psnr, skipped)
 
     history_path = out / "history.json"
     names = ("loss", "loss1", "loss2", "loss3", "rca", "psnr_db", "skipped")

@@ -80,6 +80,11 @@ class JSCCTrainConfig:
     seed: int = bounded(0, lo=0, hi=2**31 - 1)
     weight_map: typing.Any = node(IMPORTANCE_MAPS)
 
+    def __post_init__(self):
+        if self.weight_map is not None and self.variant != "sp_jscc":
+            from ..errors import ConfigError
+            raise ConfigError("weight_map weights the loss of the sp_jscc variant only; set variant=sp_jscc")
+
 
 def _sp_weights(cfg: JSCCTrainConfig, images: np.ndarray, out: Path, log=print) -> np.ndarray:
     """Loss weights of every training image, float16 ``[N, 32, 32, 3]``, cached in ``out``.

@@ -16,7 +16,8 @@ def test_controls_have_the_jnds_energy_and_their_own_structure(rng):
     for kind in ("wgn", "permuted", "random_sign"):
         np.testing.assert_allclose(norm(p[kind]), norm(e), rtol=1e-5)
         assert not np.allclose(p[kind][1:], e[1:])
-    np.testing.assert_allclose(np.sort(p["permuted"][1].reshape(-1, 3), axis=0), np.sort(e[1].reshape(-1, 3), axis=0))
+    rows = lambda a: sorted(map(tuple, a.reshape(-1, 3)))         # whole pixels moved, channels together
+    assert rows(p["permuted"][1]) == rows(e[1])
     np.testing.assert_array_equal(np.abs(p["random_sign"]), np.abs(e))
     x = np.full((1, 2, 2, 3), 250, np.uint8)
     assert distorted(x, np.full((1, 2, 2, 3), 0.1, np.float32), "raw").max() == pytest.approx(262.75)
@@ -59,6 +60,12 @@ def test_analysis_end_to_end(tiny_jnd, tmp_path):
     assert all(abs(raw[k]["psnr_db"] - raw["jnd"]["psnr_db"]) < 1e-6 for k in ("wgn", "permuted", "random_sign"))
     assert {"jnd_minus_this"} <= set(raw["wgn"])
     assert (tmp_path / "out" / "rca_vs_psnr.png").is_file() and (tmp_path / "out" / "jnd_examples.png").is_file()
+
+
+def test_weights_of_another_network_are_refused(tmp_path, capsys, tiny_qmap_weights):
+    (tmp_path / "s.yaml").write_text(f"weights: {tiny_qmap_weights}\ntest_images: 10\ntrain_images: 0\n")
+    assert main(["jnd", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "out")]) == 2
+    assert "is not a DMV-JND-NET" in capsys.readouterr().err
 
 
 def test_missing_weights_is_one_line(tmp_path, capsys):

@@ -35,14 +35,15 @@ def test_frechet_of_samples_approaches_the_moments_and_its_interval_covers_it(rn
     assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-8)
     value = frechet_distance(a, b)
     assert value == pytest.approx(3 * 0.25, abs=0.06)
-    corrected, low, high = frechet_interval(a, b, resamples=100)
+    plug_in, corrected, low, high = frechet_interval(a, b, resamples=100)
+    assert plug_in == value
     assert low < corrected < high and low < value < high and high - low < 0.2
 
 
 def test_basic_bootstrap_corrects_the_small_sample_bias(rng):
     a, b = rng.normal(0.0, 1.0, (200, 50)), rng.normal(0.0, 1.0, (200, 50))     # the same distribution
     value = frechet_distance(a, b)
-    corrected, low, high = frechet_interval(a, b, resamples=50)
+    _, corrected, low, high = frechet_interval(a, b, resamples=50)
     assert value > 0.3                              # the plug-in value is biased up with 50 features
     assert corrected < value / 4 and high < value   # first-order: here 7.35 -> 1.37 (the truth is 0)
 

@@ -52,7 +52,7 @@ codecs:
 """)
     assert main(["rd", str(path), "--out", str(tmp_path / "out")]) == 0
     doc = json.loads((tmp_path / "out" / "rd.json").read_text())
-    assert sorted(c["quality"] for c in doc["curves"]) == [0, 0.5, 1]
+    assert len(doc["curves"]) == 3
     assert asked == {0.0, 0.5, 1.0}          # 0.5 was once rounded to level 0
 
 

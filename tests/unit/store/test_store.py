@@ -61,7 +61,7 @@ def test_perceptual_arrays_round_trip_and_are_verified(tmp_path):
         np.testing.assert_array_equal(got.perceptual[name], values)
     np.testing.assert_array_equal(got.frechet["frechet_vgg8"], point.frechet["frechet_vgg8"])
     PointStore(tmp_path, 2, 2, 5).put("plain", runs(), 1.0)
-    with pytest.warns(LinksimWarning, match="wrong shape for perceptual__fsimc"):
+    with pytest.warns(LinksimWarning, match="lacks or has the wrong shape for perceptual__fsimc"):
         assert store.get("plain") is None                # a point without the metrics the scenario asks for
     with np.load(tmp_path / "points" / "k.npz") as z:
         arrays = {k: z[k] for k in z.files}

@@ -16,9 +16,17 @@ def test_resume_matches_uninterrupted_and_records_the_curves(tiny_folder, straig
         np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-3, atol=1e-3)   # thread-order float noise
     history = json.loads((resumed / "history.json").read_text())
     assert [h["epoch"] for h in history] == [1, 2] == [h["epoch"] for h in summary["history"]]
-    assert all(0 <= h["rca"] <= 1 and h["loss2"] >= 0 and h["loss3"] > 0 for h in history)
+    assert all(0 <= h["rca"] <= 1 and h["loss3"] > 0 and h["psnr_db"] > 0 for h in history)
+    assert history[0]["loss"] != history[1]["loss"]
     (cams,) = straight.glob("jnd-cams-resnet20-vgg8-20-*.npy")
     assert np.load(cams).shape == (20, 2, 32, 32)
+
+
+def test_too_few_images_for_a_batch_is_a_config_error(tiny_folder, tmp_path):
+    import pytest
+    from linksim.errors import ConfigError
+    with pytest.raises(ConfigError, match="no batch"):
+        train_dmv_jnd(DmvJndTrainConfig(**{**TINY, "batch_size": 50}), tiny_folder, tmp_path, log=lambda m: None)
 
 
 def test_guidance_of_a_mirror_is_the_mirrored_images_own(sample):
