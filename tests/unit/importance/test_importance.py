@@ -59,8 +59,8 @@ def test_registry_builds_from_a_node():
 
 @pytest.fixture(scope="module")
 def mapped(sample):
-    """500 embedded test images, their SP maps from the shipped classifier, and that classifier."""
-    data = sample.take_per_class(500)
+    """250 embedded test images, their SP maps from the shipped classifier, and that classifier."""
+    data = sample.take_per_class(250)
     sp = SPGradientMap(SPGradientConfig())
     return data, sp(data.images), sp.model
 
