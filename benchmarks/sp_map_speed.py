@@ -3,7 +3,6 @@
     python benchmarks/sp_map_speed.py        (250 embedded test images, the shipped resnet32 with flip averaging)
 """
 import time, numpy as np, tensorflow as tf
-from linksim import zoo
 from linksim.data import load_split
 from linksim.importance import SPGradientMap, SPGradientConfig
 x = load_split(None, "test").images[:250]
