@@ -63,13 +63,20 @@ def test_resumed_run_reuses_points_with_their_metrics(run, monkeypatch):
     monkeypatch.setattr(sim, "run_point", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     assert main(["run", str(run / "s.yaml"), "--out", str(run / "out"), "--resume"]) == 0
     assert calls == []
-    assert main(["run", str(run / "s.yaml"), "--out", str(run / "out"), "--resume",
-                 "--set", "frechet_resamples=20"]) == 0
-    assert calls == ["identity", "ar_jscc", "bpg_capacity"]        # other metrics: other points
-    calls.clear()
-    assert main(["run", str(run / "s.yaml"), "--out", str(run / "out"), "--resume"]) == 0
-    assert calls == []                                             # the first points are still stored
     after = points(run)
     for label in before:
         assert {k: v for k, v in after[label].items() if k != "seconds"} == \
             {k: v for k, v in before[label].items() if k != "seconds"}
+
+
+def test_points_are_keyed_on_what_their_metrics_depend_on(run):
+    from linksim.config import load_scenario
+    from linksim.data import load_split
+    from linksim.sim import grid_points
+    data = load_split(None, "test").take_per_class(20)
+    keys = lambda *sets: [k for *_, k in grid_points(load_scenario(run / "s.yaml", sets), ("resnet32",), data)]
+    base = keys()
+    assert keys("frechet_resamples=20") != base and keys("feature_classifier=resnet20") != base
+    fsim_only = keys("perceptual=[fsimc]")
+    assert fsim_only != base and keys("perceptual=[fsimc]", "frechet_resamples=20") == fsim_only
+    assert keys("perceptual=[]") == keys("perceptual=[]", "frechet_resamples=20")   # no metrics: old keys

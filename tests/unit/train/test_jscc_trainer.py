@@ -48,13 +48,10 @@ def test_init_starts_from_a_run_output_and_rejects_another_geometry(tiny_folder,
     start = str(tmp_path / "base" / "ar_jscc.weights.npz")
     tuned = JSCCTrainConfig(epochs=1, batch_size=10, width=8, learning_rate=1e-6, init=start, seed=1)
     train_jscc(tuned, tiny_folder, tmp_path / "tuned", log=lambda m: None)
-    scratch = JSCCTrainConfig(epochs=1, batch_size=10, width=8, learning_rate=1e-6, seed=1)
-    train_jscc(scratch, tiny_folder, tmp_path / "scratch", log=lambda m: None)
     before = variables_after(tmp_path / "base", base)
     after_init = variables_after(tmp_path / "tuned", tuned)
-    after_scratch = variables_after(tmp_path / "scratch", scratch)
     gap = lambda a, b: max(np.abs(x - y).max() for x, y in zip(a, b))
-    assert gap(before, after_init) < 1e-3 < gap(before, after_scratch)   # two steps of lr 1e-6 move little
+    assert 0 < gap(before, after_init) < 1e-3                  # it trained, from base: two steps of lr 1e-6
     with pytest.raises(ConfigError, match="geometry"):
         train_jscc(JSCCTrainConfig(epochs=1, batch_size=10, width=16, init=start), tiny_folder,
                    tmp_path / "wide", log=lambda m: None)
