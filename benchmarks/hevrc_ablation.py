@@ -1,6 +1,6 @@
 """Choose HEVRC's loss weights by a small ablation (HEVRC section 5.2 in kind).
 
-Short fine-tunes from the shipped ``qmap2021``, each on a class-balanced
+Short fine-tunes from a stage-1 Qmap codec (``--init``), each on a class-balanced
 subset of the training split, then a rate-distortion evaluation of each on
 test images:
 
@@ -18,6 +18,9 @@ dB. Every command run, its wall time and the table go to ``OUT/ablation.json``
 and ``OUT/ablation.md``; rerunning resumes (finished runs are reused).
 
     python benchmarks/hevrc_ablation.py --data <cifar10-jpeg root> --out runs/hevrc_ablation
+        [--init runs/qmap2021/qmap2021.weights.npz]
+
+Every fine-tune is given the init's lambda range (``t1``, ``t2``).
 """
 from __future__ import annotations
 
@@ -45,11 +48,12 @@ def fine_tune(args, name: str, sets: dict, record: dict) -> Path:
     out = args.out / name
     weights = out / ("hevrc_nogan.weights.npz" if sets["stage"] == 2 else "hevrc.weights.npz")
     cmd = [sys.executable, "-m", "linksim", "train", "hevrc", "--data", str(args.data), "--out", str(out)]
-    for key, value in {**sets, "train_images": args.train_images, "epochs": 1}.items():
+    for key, value in {**sets, **args.lambda_range, "train_images": args.train_images, "epochs": 1}.items():
         cmd += ["--set", f"{key}={value}"]
     if not weights.exists():
         record.setdefault("commands", {})[name] = " ".join(cmd)
         record.setdefault("train_seconds", {})[name] = round(run(cmd, args.out / f"{name}.log"), 1)
+        args.save()
     return weights
 
 
@@ -113,6 +117,8 @@ def table(results: dict, control: str, judges) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--init", default="runs/qmap2021/qmap2021.weights.npz",
+                        help="the stage-1 weights (zoo name or run output; default: stage A of the shipped qmap2021)")
     parser.add_argument("--out", type=Path, default=Path("runs/hevrc_ablation"))
     parser.add_argument("--sfm", type=float, nargs="+", default=[0.1, 0.3, 1.0])
     parser.add_argument("--gan", type=float, nargs="+", default=[0.01, 0.1])
@@ -125,14 +131,18 @@ def main() -> None:
     record_path = args.out / "ablation.json"
     record = json.loads(record_path.read_text()) if record_path.exists() else {}
     judges = [args.judge, "vgg8"] if args.judge != "vgg8" else ["vgg8"]
+    from linksim import zoo
+    geometry = zoo.entry(args.init)["geometry"]
+    args.lambda_range = {"t1": geometry["t1"], "t2": geometry["t2"]}
 
     def save():
         record_path.write_text(json.dumps(record, indent=2))
+    args.save = save
 
     results = {}
     for weight in [0.0, *args.sfm]:
         name = f"sfm{weight:g}"
-        weights = fine_tune(args, name, {"stage": 2, "init": "qmap2021", "sfm_weight": weight}, record)
+        weights = fine_tune(args, name, {"stage": 2, "init": args.init, "sfm_weight": weight}, record)
         results[name] = evaluate(args, name, weights, record)
         save()
     control = "sfm0"

@@ -40,7 +40,8 @@ class HevrcTrainConfig(QmapTrainConfig):
     Attributes:
         stage: 2 (feature matching, whole network) or 3 (GAN, decoder only).
         init: the weights the stage starts from (stage 2: ``qmap2021``; stage 3:
-            a stage-2 run's ``hevrc_nogan.weights.npz`` or zoo name).
+            a stage-2 run's ``hevrc_nogan.weights.npz`` or zoo name); ``t1`` and ``t2``
+            must be theirs (the defaults are the shipped ``qmap2021``'s).
         sfm_weight: lambda_SFM.
         gan_weight: lambda_GAN (stage 3).
         feature_classifier: zoo classifier whose features ``L_SFM`` matches
@@ -49,6 +50,8 @@ class HevrcTrainConfig(QmapTrainConfig):
     """
     epochs: int = bounded(3, lo=1, hi=10000)
     learning_rate: float = bounded(1e-4, lo=1e-7, hi=1.0)
+    t1: float = bounded(1e-5, lo=1e-7, hi=10.0)            # the shipped qmap2021's lambda range
+    t2: float = bounded(10.46, lo=0.0, hi=20.0)
     init: str = "qmap2021"
     stage: int = bounded(2, lo=2, hi=3)
     sfm_weight: float = bounded(0.3, lo=0.0, hi=1e3)
@@ -61,6 +64,12 @@ class HevrcTrainConfig(QmapTrainConfig):
 def train_hevrc(cfg: HevrcTrainConfig, data_path, out_dir, log=print) -> dict:
     """Train (or resume) one stage and export ``out_dir/<EXPORTS[stage]>``; returns the summary."""
     from .. import zoo
+    from ..errors import ConfigError
+    theirs = zoo.entry(cfg.init).get("geometry", {})
+    if (theirs.get("t1"), theirs.get("t2")) != (cfg.t1, cfg.t2):
+        raise ConfigError(f"init weights '{cfg.init}' were trained with lambda(q) = {theirs.get('t1')} "
+                          f"exp({theirs.get('t2')} q), not this stage's {cfg.t1} exp({cfg.t2} q); set t1 and t2 "
+                          "to theirs (stage 2's L1 is their stage-1 loss)")
     out, train, sims, model = prepare_run(cfg, data_path, out_dir, log)
     sfm = FeatureMatching(zoo.load_classifier(cfg.feature_classifier, base=True))
     steps = len(train) // cfg.batch_size

@@ -52,3 +52,10 @@ def test_stage_3_resumes_with_its_discriminator_and_leaves_the_encoder_as_it_was
     for a, b in zip(start.weights, end.weights):
         assert np.array_equal(a.numpy(), b.numpy()) != (id(b) in decoder), b.name
     assert summary["sha256"] and summary["config"]["stage"] == 3
+
+
+def test_a_stage_with_another_lambda_range_than_its_init_is_refused(tiny_folder, tiny_qmap_weights, tmp_path):
+    from linksim.errors import ConfigError
+    with pytest.raises(ConfigError, match="lambda"):
+        train_hevrc(HevrcTrainConfig(**{**TINY, "t1": 2e-3}, init=tiny_qmap_weights), tiny_folder, tmp_path,
+                    log=lambda m: None)
