@@ -63,7 +63,7 @@ def test_damaged_points_are_recomputed_with_one_warning_each(clean, tmp_path, ca
     assert all(line.startswith("linksim: warning: stored point ") for line in err)
     why = sorted(line.split(".npz ")[1] for line in err)
     assert why == [f"{reason}: recomputing it" for reason in (
-        "fails its checksum", "has the wrong shape for psnr", "holds another point",
+        "fails its checksum", "holds another point", "lacks or has the wrong shape for psnr",
         "unreadable (BadZipFile)", "unreadable (KeyError)", "unreadable (ValueError)")]
     assert points(out) == clean[3]
 
