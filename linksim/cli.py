@@ -220,6 +220,21 @@ def _add_scenario_args(p):
                    help="override a scenario key (YAML value; dotted keys, e.g. codecs.1.chroma=444)")
 
 
+def _analysis_parser(sub, name: str, help: str, func, with_images: bool = False):
+    """A subcommand that reads one scenario of its own kind and writes one output folder (``rd``, ``jnd``)."""
+    p = sub.add_parser(name, help=help)
+    p.add_argument("scenario", help=f"{name} scenario YAML file")
+    p.add_argument("--data", help="CIFAR-10 root (default: the scenario's data, $LINKSIM_DATA, or the embedded sample)")
+    if with_images:
+        p.add_argument("--images", type=int, help="number of images (N/10 per class, file order)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a scenario key")
+    p.add_argument("--out", help="output folder (default runs/<scenario name>)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--threads", type=count_argument(1, 256), default=2, metavar="N",
+                   help="TensorFlow threads (default 2)")
+    p.set_defaults(func=func)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="linksim", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -237,27 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--ray-address", metavar="ADDR", help="run the grid points on this Ray cluster ('auto' = "
                                                         "the one `ray start` launched here)")
     r.set_defaults(func=_run)
-    d = sub.add_parser("rd", help="rate-distortion of source codecs without a channel: real bpp vs PSNR, "
-                                  "SSIM, accuracy; BD-rate")
-    d.add_argument("scenario", help="rd scenario YAML file")
-    d.add_argument("--data", help="CIFAR-10 root (default: the scenario's data, $LINKSIM_DATA, or the embedded sample)")
-    d.add_argument("--images", type=int, help="number of images (N/10 per class, file order)")
-    d.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a scenario key")
-    d.add_argument("--out", help="output folder (default runs/<scenario name>)")
-    d.add_argument("--quiet", action="store_true", help="no progress lines")
-    d.add_argument("--threads", type=count_argument(1, 256), default=2, metavar="N",
-                   help="TensorFlow threads (default 2)")
-    d.set_defaults(func=_rd)
-    j = sub.add_parser("jnd", help="DMV-JND analysis: RCA and PSNR of x + e, controls at equal energy, "
-                                   "homogeneity, transfer")
-    j.add_argument("scenario", help="jnd scenario YAML file")
-    j.add_argument("--data", help="CIFAR-10 root (default: the scenario's data, $LINKSIM_DATA, or the embedded sample)")
-    j.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a scenario key")
-    j.add_argument("--out", help="output folder (default runs/<scenario name>)")
-    j.add_argument("--quiet", action="store_true", help="no progress lines")
-    j.add_argument("--threads", type=count_argument(1, 256), default=2, metavar="N",
-                   help="TensorFlow threads (default 2)")
-    j.set_defaults(func=_jnd)
+    _analysis_parser(sub, "rd", "rate-distortion of source codecs without a channel: real bpp vs PSNR, SSIM, "
+                     "accuracy; BD-rate", _rd, with_images=True)
+    _analysis_parser(sub, "jnd", "DMV-JND analysis: RCA and PSNR of x + e, controls at equal energy, homogeneity, "
+                     "transfer", _jnd)
     v = sub.add_parser("validate", help="check a scenario file without running it")
     _add_scenario_args(v)
     v.set_defaults(func=_validate)

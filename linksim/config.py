@@ -247,6 +247,11 @@ def from_mapping(cls, mapping, where: str = ""):
 PERCEPTUAL_METRICS = ("fsimc", "feature_distance", "frechet")
 
 
+def uses_features(metrics) -> bool:
+    """Whether perceptual ``metrics`` need the feature classifier (feature distance, Frechet)."""
+    return bool({"feature_distance", "frechet"} & set(metrics))
+
+
 @dataclass(frozen=True)
 class Scenario:
     """One simulation: codecs x SNR x CPP grid, R runs each, judged by one classifier.
@@ -315,7 +320,7 @@ class Scenario:
         if not self.perceptual:
             return None
         key = [sorted(self.perceptual)]
-        if {"feature_distance", "frechet"} & set(self.perceptual):
+        if uses_features(self.perceptual):
             key.append(self.feature_classifier)
         if "frechet" in self.perceptual:
             key.append(self.frechet_resamples)

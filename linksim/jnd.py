@@ -154,13 +154,22 @@ def _rca_rows(judges: _Judges, clean: np.ndarray, images: np.ndarray, trained: i
     return rows, per_image
 
 
-def analyse_split(net, judges: _Judges, trained: int, cams_of, images: np.ndarray, rng, batch_size: int) -> dict:
-    """Every figure of one split (see the module docstring)."""
+def guided_perturbations(net, cam_nets: dict, images: np.ndarray, batch_size: int) -> tuple:
+    """``(merged CAM [N, H, W], e [N, H, W, 3])`` of uint8 ``images``: the network's input and output."""
     import tensorflow as tf
     from .models.jnd import to_signed
-    c = cams_of(images)
-    e = np.concatenate([net(to_signed(tf.constant(images[s:s + batch_size])), tf.constant(c[s:s + batch_size]))
-                        .numpy() for s in range(0, len(images), batch_size)])
+    from .train.jnd import cams_and_labels
+    images = np.asarray(images)
+    c = cams_and_labels(cam_nets, images, batch_size, mirror=False)[0][:, 0]
+    parts = [net(to_signed(tf.constant(images[s:s + batch_size])), tf.constant(c[s:s + batch_size])).numpy()
+             for s in range(0, len(images), batch_size)]
+    return c, (np.concatenate(parts) if parts else np.zeros((*images.shape[:3], 3), np.float32))
+
+
+def analyse_split(jnd_of, judges: _Judges, trained: int, images: np.ndarray, rng) -> dict:
+    """Every figure of one split (see the module docstring); ``jnd_of`` is :func:`guided_perturbations` bound
+    to the network."""
+    c, e = jnd_of(images)
     clean = judges(images.astype(np.float32))
     perturbed = perturbations(e, rng)
     out = {"n_images": len(images), "mean_abs_e": float(np.mean(np.abs(e))), "target_n": float(np.mean(1 - c.mean(axis=(1, 2))))}
@@ -188,7 +197,6 @@ def run_jnd(scenario: JndScenario, out, progress=lambda line: None) -> dict:
     from .data import load_split
     from .folders import run_lock
     from .results import _clean, provenance
-    from .train.jnd import cams_and_labels
     out = Path(out)
     with run_lock(out):
         t0 = time.time()
@@ -197,7 +205,7 @@ def run_jnd(scenario: JndScenario, out, progress=lambda line: None) -> dict:
         names = trained + tuple(n for n in scenario.transfer if n not in trained)
         judges = _Judges(names, scenario.batch_size)
         cam_nets = {n: zoo.load_classifier(n, base=True) for n in trained}
-        cams_of = lambda images: cams_and_labels(cam_nets, images, scenario.batch_size, mirror=False)[0][:, 0]
+        jnd_of = lambda images: guided_perturbations(net, cam_nets, images, scenario.batch_size)
         rng = np.random.default_rng(scenario.seed)
         splits, examples = {}, None
         for split, count in (("test", scenario.test_images), ("train", scenario.train_images)):
@@ -205,7 +213,7 @@ def run_jnd(scenario: JndScenario, out, progress=lambda line: None) -> dict:
                 continue
             data = load_split(scenario.data, split)
             data = data.take_per_class(count) if count < len(data) else data
-            splits[split] = analyse_split(net, judges, len(trained), cams_of, data.images, rng, scenario.batch_size)
+            splits[split] = analyse_split(jnd_of, judges, len(trained), data.images, rng)
             progress(f"{split}: RCA {splits[split]['raw']['jnd']['rca']['mean_trained']['rca']:.4f} at "
                      f"{splits[split]['raw']['jnd']['psnr_db']:.2f} dB ({time.time() - t0:.0f} s)")
             if examples is None:
@@ -218,7 +226,7 @@ def run_jnd(scenario: JndScenario, out, progress=lambda line: None) -> dict:
                "splits": splits}
         (out / "jnd.json").write_text(json.dumps(_clean(doc), indent=2, allow_nan=False))
         rca_figure(doc, out / "rca_vs_psnr.png")
-        example_figure(net, cams_of, examples, out / "jnd_examples.png")
+        example_figure(jnd_of, examples, out / "jnd_examples.png")
     return doc
 
 
@@ -250,16 +258,13 @@ def rca_figure(doc: dict, path) -> Path:
     return Path(path)
 
 
-def example_figure(net, cams_of, images: np.ndarray, path) -> Path:
+def example_figure(jnd_of, images: np.ndarray, path) -> Path:
     """Rows CAM, e (min-max scaled), x and x + e (8 bits) of a few test images (the paper's Fig. 8)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import tensorflow as tf
     from .importance.base import minmax
-    from .models.jnd import to_signed
-    c = cams_of(images)
-    e = net(to_signed(tf.constant(images)), tf.constant(c)).numpy()
+    c, e = jnd_of(images)
     rows = [("merged CAM", c, "viridis"), ("e (scaled)", minmax(e), None), ("x", images, None),
             ("x + e", distorted(images, e, "8bit").astype(np.uint8), None)]
     fig, axes = plt.subplots(len(rows), len(images), figsize=(1.1 * len(images), 1.15 * len(rows)), squeeze=False)

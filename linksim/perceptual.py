@@ -22,7 +22,7 @@ import numpy as np
 import scipy.linalg
 from threadpoolctl import threadpool_limits
 
-from .config import PERCEPTUAL_METRICS
+from .config import PERCEPTUAL_METRICS, uses_features
 
 
 class FeatureSpace:
@@ -182,7 +182,7 @@ class PerceptualScores:
         self.metrics, self.suffix, self.resamples = tuple(metrics), feature_classifier, resamples
         self.originals = originals
         self.space = None
-        if {"feature_distance", "frechet"} & set(self.metrics):
+        if uses_features(self.metrics):
             self.space = FeatureSpace(zoo.load_classifier(feature_classifier, base=True))
             self.reference = self.space(originals)
 

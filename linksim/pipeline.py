@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from .config import Scenario, to_plain
+from .config import Scenario, to_plain, uses_features
 
 
 @dataclass
@@ -28,10 +28,8 @@ class Setup:
         return cls(build_codecs(scenario), load_judges(scenario))
 
     def evaluator(self, scenario: Scenario, images):
-        from .perceptual import PerceptualScores
-        from .sim import Evaluator
-        return Evaluator(self.judges, images, with_ssim=scenario.ssim,
-                         perceptual=PerceptualScores.of(scenario, images))
+        from .sim import scenario_evaluator
+        return scenario_evaluator(scenario, self.judges, images)
 
 
 def load_judges(scenario) -> dict:
@@ -51,7 +49,7 @@ def weight_names(scenario: Scenario) -> list:
     """Every weights name the scenario uses: its judges, the feature metrics' classifier, every ``weights`` field
     of its codec nodes."""
     found = list(scenario.judge_names)
-    if {"feature_distance", "frechet"} & set(getattr(scenario, "perceptual", ())):
+    if uses_features(getattr(scenario, "perceptual", ())):
         found.append(scenario.feature_classifier)
 
     def visit(obj):

@@ -160,12 +160,10 @@ def evaluate(scenario: RdScenario, dataset, judges: dict, progress=lambda line: 
     """Every codec's operating points on ``dataset``; returns the ``rd.json`` document's body."""
     from .codecs.separate import shared_cache
     from .data import default_cache_dir, fallback_image
-    from .perceptual import PerceptualScores
-    from .sim import Evaluator
+    from .sim import scenario_evaluator
     images, labels = dataset.images, dataset.labels
     pixels = images.shape[1] * images.shape[2]
-    evaluator = Evaluator(judges, images, with_ssim=scenario.ssim,
-                          perceptual=PerceptualScores.of(scenario, images))
+    evaluator = scenario_evaluator(scenario, judges, images)
     names = tuple(judges)
     clean = evaluator.predict(images)
     curves, per_image = [], {}

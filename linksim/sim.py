@@ -107,6 +107,12 @@ class Evaluator:
         return Measured(self.predict(images), metrics.psnr(references, images), ssim, perceptual, pooled)
 
 
+def scenario_evaluator(scenario, judges: dict, images: np.ndarray) -> Evaluator:
+    """The :class:`Evaluator` a (link or rd) scenario asks for: its SSIM switch and perceptual metrics."""
+    from .perceptual import PerceptualScores
+    return Evaluator(judges, images, with_ssim=scenario.ssim, perceptual=PerceptualScores.of(scenario, images))
+
+
 @dataclass
 class PointRuns:
     """Per-run, per-image outcomes of one grid point.
@@ -315,11 +321,10 @@ def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=pr
             are reused, every computed point is saved there as it finishes.
     """
     from .channels import AWGNChannel
-    from .perceptual import PerceptualScores
     images, labels = dataset.images, dataset.labels
     n_classes, pixels = len(dataset.classes), images.shape[1] * images.shape[2]
     names = tuple(judges)
-    evaluator = Evaluator(judges, images, with_ssim=scenario.ssim, perceptual=PerceptualScores.of(scenario, images))
+    evaluator = scenario_evaluator(scenario, judges, images)
     clean = evaluator.predict(images)
     reference = {"clean_accuracy": float(np.mean(clean[0] == labels)),
                  "clean_f1_macro": metrics.f1_macro(labels, clean[0], n_classes),

@@ -19,6 +19,7 @@ import numpy as np
 from ..config import bounded
 from ..errors import ConfigError
 from .base import IMPORTANCE_MAPS, UNIT_INTERVAL, ImportanceMap, minmax
+from .gradcam import feature_model
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def cam_head(model):
             isinstance(rest[0], tf.keras.layers.GlobalAveragePooling2D)):
         raise ConfigError(f"classifier '{model.name}' has no class-activation-map head (global average "
                           "pooling, then one dense layer); CAM needs one")
-    return tf.keras.Model(model.inputs, [rest[0].input, model.output]), dense.kernel
+    return feature_model(model), dense.kernel
 
 
 @IMPORTANCE_MAPS.register("cam", CamConfig)

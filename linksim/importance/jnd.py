@@ -56,15 +56,8 @@ class JndMap(ImportanceMap):
 
     def perturbations(self, images) -> np.ndarray:
         """The network's ``e`` ``[N, H, W, 3]`` of uint8 (or [0, 255] float) ``images``."""
-        import tensorflow as tf
-        from ..models.jnd import to_signed
-        from ..train.jnd import cams_and_labels
-        images = np.asarray(images)
-        cams = cams_and_labels(self.classifiers, images, self.config.batch_size, mirror=False)[0][:, 0]
-        b = self.config.batch_size
-        parts = [self.net(to_signed(tf.constant(images[s:s + b])), tf.constant(cams[s:s + b])).numpy()
-                 for s in range(0, len(images), b)]
-        return np.concatenate(parts) if parts else np.zeros((*images.shape[:3], 3), np.float32)
+        from ..jnd import guided_perturbations
+        return guided_perturbations(self.net, self.classifiers, images, self.config.batch_size)[1]
 
     def __call__(self, images, labels=None):
         return tolerance_importance(self.perturbations(images), self.config.delta)
