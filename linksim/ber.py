@@ -176,7 +176,7 @@ def simulate(modulation, code, snr_db, *, iterations: int = 20, target_block_err
 
 def sweep(modulation: str, code: str, snr_dbs, *, iterations: int = 20, target_block_errors: int = 100,
           max_bits: int = 10 ** 7, seed: int = 0, progress=None) -> dict:
-    """:func:`simulate` at each SNR -> ``{"modulation", "code", "iterations", "points": [...]}``.
+    """:func:`simulate` at each SNR -> ``{"modulation", "code", "rate", "iterations", "points": [...]}``.
 
     ``progress``, if given, is called with each point dict as it is done.
     """
@@ -187,11 +187,12 @@ def sweep(modulation: str, code: str, snr_dbs, *, iterations: int = 20, target_b
         points.append(point)
         if progress is not None:
             progress(point)
-    return {"modulation": modulation, "code": code, "iterations": iterations, "points": points}
+    return {"modulation": modulation, "code": code, "rate": _resolve(modulation, code, iterations)[1].rate,
+            "iterations": iterations, "points": points}
 
 
 def plot(doc: dict, path_png) -> None:
-    """Semi-log BER and BLER vs Es/N0 of a :func:`sweep` document, saved as PNG.
+    """Semi-log BER and BLER vs Es/N0 of a :func:`sweep` document, saved as PNG and PDF.
 
     Points with no errors have no place on a log axis; they are drawn as
     open triangles at their 95% upper bound (3/bits, 3/blocks).
@@ -199,6 +200,7 @@ def plot(doc: dict, path_png) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from .plots import save_figure
 
     pts = doc["points"]
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -216,20 +218,22 @@ def plot(doc: dict, path_png) -> None:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path_png, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path_png)
 
 
 def plot_curves(docs: list, path_png) -> None:
     """Every curve of a BER scenario on one semi-log axis: BER solid, BLER dashed (coded curves),
-    and the closed-form slicer BER of each uncoded modulation dotted black."""
+    the closed-form slicer BER of each uncoded modulation dotted black, and at each coded curve's
+    spectral efficiency (rate x bits per symbol) the Shannon limit as a dotted vertical line of its colour."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
-    from .phy.theory import uncoded_ber
+    from .phy.modulation import MODULATIONS
+    from .phy.theory import shannon_limit_db, uncoded_ber
+    from .plots import save_figure
 
-    fig, ax = plt.subplots(figsize=(7, 4.6))
+    fig, ax = plt.subplots(figsize=(10, 5))
     for i, doc in enumerate(docs):
         colour = plt.cm.tab10(i % 10)
         label = f"{doc['modulation']} {doc['code']}"
@@ -244,14 +248,17 @@ def plot_curves(docs: list, path_png) -> None:
             grid = np.linspace(min(snrs), max(snrs), 200)
             ax.semilogy(grid, uncoded_ber(doc["modulation"], grid), ":", color="black", lw=1,
                         label=f"{doc['modulation']} closed form")
+        elif "rate" in doc:
+            efficiency = doc["rate"] * MODULATIONS[doc["modulation"]]
+            ax.axvline(shannon_limit_db(efficiency), ls=":", color=colour, lw=1,
+                       label=f"Shannon limit, {efficiency:.3g} bit/symbol")
     ax.set_xlabel("Es/N0 (dB)")
     ax.set_ylabel("error rate")
     ax.set_ylim(bottom=1e-6)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=6.5, ncol=2)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)   # beside: hides no curve
     fig.tight_layout()
-    fig.savefig(path_png, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path_png)
 
 
 def _snr_value(text: str):
@@ -277,12 +284,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--modulation", choices=MODULATION_NAMES)
     p.add_argument("--code", help="none | ldpc-80211n-{648,1296,1944}-r{12,23,34,56} | ldpc-5g-N-r{12,23,34,56}")
     p.add_argument("--snr-db", nargs="+", type=_snr_value, metavar="S", help="Es/N0 points in dB")
-    p.add_argument("--iterations", type=_count, default=20, help="BP iterations (default 20)")
-    p.add_argument("--target-block-errors", type=_count, default=100,
-                   help="stop a point at this many block errors (default 100)")
-    p.add_argument("--max-bits", type=_count, default=10 ** 7,
-                   help="or at this many information bits (default 1e7)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--iterations", type=_count, help="BP iterations (default 20; overrides a scenario's)")
+    p.add_argument("--target-block-errors", type=_count,
+                   help="stop a point at this many block errors (default 100; overrides a scenario's)")
+    p.add_argument("--max-bits", type=_count,
+                   help="or at this many information bits (default 1e7; overrides a scenario's)")
+    p.add_argument("--seed", type=int, help="noise seed (default 0; overrides a scenario's)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=run)
     return p
@@ -312,10 +319,15 @@ def _run_curve(modulation, code, snr_dbs, out: Path, *, iterations, target_block
     return doc
 
 
-def validate_scenario(path) -> BerScenario:
-    """Read a BER scenario file and check that every curve's code and modulation exist and fit."""
+#: The sweep options a ``ber`` command line may set, with their defaults.
+SWEEP_OPTIONS = {"iterations": 20, "target_block_errors": 100, "max_bits": 10 ** 7, "seed": 0}
+
+
+def validate_scenario(path, overrides: dict = None) -> BerScenario:
+    """Read a BER scenario file (``overrides``: sweep options that replace its own) and check that every
+    curve's code and modulation exist and fit."""
     from .config import from_mapping, read_yaml
-    scenario = from_mapping(BerScenario, read_yaml(path))
+    scenario = from_mapping(BerScenario, {**read_yaml(path), **(overrides or {})})
     for curve in scenario.curves:
         modulation, code = _resolve(curve.modulation, curve.code, scenario.iterations)
         if code.n % modulation.bits_per_symbol:
@@ -331,18 +343,19 @@ def run(args) -> int:
 
 
 def _run(args, out: Path) -> int:
+    given = {k: getattr(args, k) for k in SWEEP_OPTIONS if getattr(args, k) is not None}
     if args.scenario is None:
         missing = [f"--{k.replace('_', '-')}" for k in ("modulation", "code", "snr_db") if getattr(args, k) is None]
         if missing:
             raise ConfigError(f"linksim ber needs a scenario file or {', '.join(missing)}")
-        doc = _run_curve(args.modulation, args.code, args.snr_db, out, iterations=args.iterations,
-                         target_block_errors=args.target_block_errors, max_bits=args.max_bits, seed=args.seed)
+        doc = _run_curve(args.modulation, args.code, args.snr_db, out, **{**SWEEP_OPTIONS, **given})
         print(f"wrote {out / 'ber.json'} and {out / 'ber.png'} ({doc['wall_seconds']} s)", flush=True)
         return 0
-    given = [f"--{k.replace('_', '-')}" for k in ("modulation", "code", "snr_db") if getattr(args, k) is not None]
-    if given:
-        raise ConfigError(f"{', '.join(given)} cannot be combined with a scenario file; put them in the file")
-    scenario = validate_scenario(args.scenario)
+    curve_flags = [f"--{k.replace('_', '-')}" for k in ("modulation", "code", "snr_db")
+                   if getattr(args, k) is not None]
+    if curve_flags:
+        raise ConfigError(f"{', '.join(curve_flags)} cannot be combined with a scenario file; put them in the file")
+    scenario = validate_scenario(args.scenario, given)
     docs = []
     for curve in scenario.curves:
         print(f"{curve.label}:", flush=True)

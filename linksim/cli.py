@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -44,10 +45,6 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
         _default_show_warning(message, category, filename, lineno, file, line)
 
 
-def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def _scenario_from_args(args):
     from .config import load_scenario, read_yaml
     from .errors import ConfigError
@@ -63,12 +60,19 @@ def _run(args) -> int:
     from .config import to_plain
     from .pipeline import run
     from .results import format_comparisons, format_table
+    from .progress import for_stream
     scenario = _scenario_from_args(args)
     out = Path(args.out) if args.out else default_out(scenario.name)
-    progress = _log if sys.stderr.isatty() and not args.quiet else (lambda line: None)
-    output = run(scenario, out, scenario_text=_scenario_text(args.scenario, to_plain(scenario)),
-                 resume=args.resume, workers=args.workers, address=args.ray_address, threads=args.threads,
-                 progress=progress)
+    try:
+        output = run(scenario, out, scenario_text=_scenario_text(args.scenario, to_plain(scenario)),
+                     resume=args.resume, workers=args.workers, address=args.ray_address, threads=args.threads,
+                     progress=for_stream(sys.stderr, args.quiet))
+    except KeyboardInterrupt:
+        saved = len(list((out / "points").glob("*.npz")))
+        again = shlex.join(["python", "-m", "linksim", *args.argv] + ([] if args.resume else ["--resume"]))
+        print(f"linksim: interrupted: {saved} finished grid points are saved in {out}/points; "
+              f"`{again}` computes only the rest", file=sys.stderr)
+        return 130
     print(format_table(output.doc["points"], output.doc["reference"]))
     if output.doc["comparisons"]:
         print(format_comparisons(output.doc["comparisons"]))
@@ -77,12 +81,11 @@ def _run(args) -> int:
 
 
 def _rd(args) -> int:
+    from .progress import for_stream
     from .rd import format_rd, load_rd_scenario, run_rd
-    values = {key: getattr(args, key) for key in ("images", "data") if getattr(args, key, None) is not None}
-    scenario = load_rd_scenario(args.scenario, args.set or (), values)
+    scenario = load_rd_scenario(args.scenario, args.set or (), _data_options(args))
     out = Path(args.out) if args.out else default_out(scenario.name)
-    progress = _log if sys.stderr.isatty() and not args.quiet else (lambda line: None)
-    doc = run_rd(scenario, out, threads=args.threads, progress=progress)
+    doc = run_rd(scenario, out, threads=args.threads, progress=for_stream(sys.stderr, args.quiet))
     print(format_rd(doc))
     print(f"results: {out}/rd.json, rd.png ({doc['provenance']['wall_seconds']:.1f} s)")
     return 0
@@ -90,13 +93,13 @@ def _rd(args) -> int:
 
 def _jnd(args) -> int:
     from .jnd import format_jnd, load_jnd_scenario, run_jnd
+    from .progress import for_stream
     from .sim import configure_threads
     values = {"data": args.data} if args.data else {}
     scenario = load_jnd_scenario(args.scenario, args.set or (), values)
     out = Path(args.out) if args.out else default_out(scenario.name)
     configure_threads(args.threads)
-    progress = _log if not args.quiet else (lambda line: None)
-    doc = run_jnd(scenario, out, progress=progress)
+    doc = run_jnd(scenario, out, progress=for_stream(sys.stderr, args.quiet))
     print(format_jnd(doc))
     print(f"results: {out}/jnd.json, rca_vs_psnr.png, jnd_examples.png "
           f"({doc['provenance']['wall_seconds']:.1f} s)")
@@ -109,14 +112,13 @@ def _scenario_text(path, resolved: dict) -> str:
             + yaml.safe_dump(resolved, sort_keys=False))
 
 
-def _check_judges(scenario) -> None:
-    from . import zoo
-    for name in scenario.judge_names:
-        zoo.classifier_entry(name)
+def _data_options(args) -> dict:
+    return {key: getattr(args, key) for key in ("images", "data") if getattr(args, key, None) is not None}
 
 
 def _validate(args) -> int:
     from .config import read_yaml
+    from .pipeline import preflight
     from .sim import build_codecs
     if "curves" in read_yaml(args.scenario):                   # a BER scenario (linksim ber)
         from .ber import validate_scenario
@@ -136,14 +138,14 @@ def _validate(args) -> int:
     from .rd import is_rd_scenario, load_rd_scenario
     if is_rd_scenario(read_yaml(args.scenario)):
         from .rd import build_sources
-        rd = load_rd_scenario(args.scenario, args.set or ())
-        _check_judges(rd)
+        rd = load_rd_scenario(args.scenario, args.set or (), _data_options(args))
+        preflight(rd)
         build_sources(rd)                                # weights and qualities fail here, not in `linksim rd`
         points = sum(len(c.qualities) + len(c.targets_bpp) for c in rd.codecs)
         print(f"{args.scenario}: ok (rd scenario: {len(rd.codecs)} source codecs, {points} operating points)")
         return 0
     scenario = _scenario_from_args(args)
-    _check_judges(scenario)
+    preflight(scenario)
     build_codecs(scenario)
     grid = len(scenario.codecs) * len(scenario.snr_db) * len(scenario.cpp)
     print(f"{args.scenario}: ok ({len(scenario.codecs)} codecs x {len(scenario.snr_db)} SNR x "
@@ -243,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="output folder (default runs/<scenario name>)")
     r.add_argument("--resume", action="store_true",
                    help="reuse the points an interrupted run of the same scenario left in --out")
-    r.add_argument("--quiet", action="store_true", help="no progress lines (also off when stderr is not a terminal)")
+    r.add_argument("--quiet", action="store_true", help="no progress (a bar on a terminal, plain lines elsewhere)")
     r.add_argument("--threads", type=count_argument(1, 256), default=2, metavar="N",
                    help="TensorFlow threads of the run and of each worker (default 2); numbers are "
                         "reproducible for a given count")
@@ -282,7 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", LinksimWarning)

@@ -14,12 +14,13 @@ import dataclasses
 import math
 import re
 import typing
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from .errors import ConfigError
+from .errors import ConfigError, LinksimWarning
 
 #: Bounds of a YAML text; a scenario holds tens of values a few levels deep.
 MAX_DEPTH = 100
@@ -426,7 +427,33 @@ def load_scenario(path, overrides=(), values=None) -> Scenario:
         overrides: ``key=value`` strings (``--set``), values parsed as YAML.
         values: keys set verbatim before the overrides (``--data``, ``--runs``, ...).
     """
-    return from_mapping(Scenario, scenario_mapping(path, overrides, values))
+    raw = scenario_mapping(path, overrides, values)
+    drop_stale_compare(raw, overrides, lambda codecs: codec_labels(
+        tuple(_registries()[0].parse(c, f"codecs[{i}]") for i, c in enumerate(codecs))))
+    return from_mapping(Scenario, raw)
+
+
+def drop_stale_compare(raw: dict, overrides, labels_of) -> None:
+    """Drop, with a warning, the ``compare`` items naming codecs that a ``--set`` of ``codecs`` removed.
+
+    ``labels_of`` maps the raw codec list to its labels. A ``compare`` the file (or a ``--set compare``)
+    gets wrong stays an error.
+    """
+    touched = {item.partition("=")[0].strip().split(".")[0] for item in overrides or ()}
+    codecs = raw.get("codecs")
+    if "codecs" not in touched or "compare" in touched or not isinstance(codecs, list) \
+            or not isinstance(raw.get("compare"), list):
+        return
+    labels = set(labels_of(codecs))
+    kept = []
+    for item in raw["compare"]:
+        pair = [part.strip() for part in item.split(" vs ")] if isinstance(item, str) else []
+        if len(pair) == 2 and not set(pair) <= labels:
+            warnings.warn(f"'compare': {show(item)} dropped: --set codecs left no "
+                          f"{' or '.join(p for p in pair if p not in labels)}", LinksimWarning)
+        else:
+            kept.append(item)
+    raw["compare"] = kept
 
 
 def scenario_mapping(path, overrides=(), values=None) -> dict:

@@ -191,14 +191,22 @@ def analyse_split(jnd_of, judges: _Judges, trained: int, images: np.ndarray, rng
     return out
 
 
-def run_jnd(scenario: JndScenario, out, progress=lambda line: None) -> dict:
-    """Analyse every split of ``scenario``; writes ``jnd.json`` and the figures into ``out``."""
+def run_jnd(scenario: JndScenario, out, progress=None) -> dict:
+    """Analyse every split of ``scenario``; writes ``jnd.json`` and the figures into ``out``.
+
+    ``progress``: a :class:`~linksim.progress.Progress` (not yet started), one unit per split; silent if None.
+    """
     from . import zoo
     from .data import load_split
     from .folders import run_lock
+    from .progress import Progress
     from .results import _clean, provenance
     out = Path(out)
-    with run_lock(out):
+    wanted = [(split, count) for split, count in (("test", scenario.test_images), ("train", scenario.train_images))
+              if count]
+    with run_lock(out), (progress or Progress()) as progress:
+        progress.start(len(wanted), f"{scenario.name}: DMV-JND of {scenario.weights} on "
+                                    + ", ".join(f"{count} {split} images" for split, count in wanted))
         t0 = time.time()
         net, config = load_network(scenario.weights)
         trained = tuple(config["classifiers"])
@@ -208,13 +216,12 @@ def run_jnd(scenario: JndScenario, out, progress=lambda line: None) -> dict:
         jnd_of = lambda images: guided_perturbations(net, cam_nets, images, scenario.batch_size)
         rng = np.random.default_rng(scenario.seed)
         splits, examples = {}, None
-        for split, count in (("test", scenario.test_images), ("train", scenario.train_images)):
-            if not count:
-                continue
+        for split, count in wanted:
+            progress.begin(f"{split} split")
             data = load_split(scenario.data, split)
             data = data.take_per_class(count) if count < len(data) else data
             splits[split] = analyse_split(jnd_of, judges, len(trained), data.images, rng)
-            progress(f"{split}: RCA {splits[split]['raw']['jnd']['rca']['mean_trained']['rca']:.4f} at "
+            progress.done(f"{split}: RCA {splits[split]['raw']['jnd']['rca']['mean_trained']['rca']:.4f} at "
                      f"{splits[split]['raw']['jnd']['psnr_db']:.2f} dB ({time.time() - t0:.0f} s)")
             if examples is None:
                 examples = data.images[np.linspace(0, len(data) - 1, scenario.examples).astype(int)]
@@ -235,6 +242,7 @@ def rca_figure(doc: dict, path) -> Path:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from .plots import save_figure
     fig, axes = plt.subplots(1, len(VARIANTS), figsize=(9, 3.6), squeeze=False)
     for ax, variant in zip(axes[0], VARIANTS):
         for i, (split, rows) in enumerate(doc["splits"].items()):
@@ -253,9 +261,7 @@ def rca_figure(doc: dict, path) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6, loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def example_figure(jnd_of, images: np.ndarray, path) -> Path:
@@ -264,6 +270,7 @@ def example_figure(jnd_of, images: np.ndarray, path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from .importance.base import minmax
+    from .plots import save_figure
     c, e = jnd_of(images)
     rows = [("merged CAM", c, "viridis"), ("e (scaled)", minmax(e), None), ("x", images, None),
             ("x + e", distorted(images, e, "8bit").astype(np.uint8), None)]
@@ -276,9 +283,7 @@ def example_figure(jnd_of, images: np.ndarray, path) -> Path:
             ax.set_xticks([]), ax.set_yticks([])
         axes[r][0].set_ylabel(title, fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def format_jnd(doc: dict) -> str:

@@ -65,6 +65,30 @@ def f1_macro(labels: np.ndarray, predictions: np.ndarray, n_classes: int) -> flo
     return float(f1.mean())
 
 
+def f1_macro_interval(labels: np.ndarray, predictions: np.ndarray, n_classes: int, resamples: int = 1000,
+                      seed: int = 0) -> tuple:
+    """Percentile-bootstrap 95% interval (low, high) over images of the run-mean macro-F1.
+
+    ``predictions [R, N]``: each resample draws N images with replacement and takes every run's predictions
+    of each drawn image (the image is the unit, DESIGN.md); the statistic is the mean over runs of each run's
+    :func:`f1_macro` on the resample. Seeded: the same inputs give the same interval.
+    """
+    predictions = np.atleast_2d(predictions)
+    n = predictions.shape[1]
+    rows = np.random.default_rng(seed).integers(0, n, (resamples, n))
+    offsets = (np.arange(resamples) * n_classes * n_classes)[:, None]
+    truth = labels[rows] * n_classes
+    scores = np.zeros(resamples)
+    for run in predictions:
+        counts = np.bincount((offsets + truth + run[rows]).ravel(), minlength=resamples * n_classes ** 2)
+        confusion = counts.reshape(resamples, n_classes, n_classes)        # [B, true, predicted]
+        tp = np.diagonal(confusion, axis1=1, axis2=2)
+        denominator = confusion.sum(axis=1) + confusion.sum(axis=2)        # 2tp + fp + fn
+        scores += np.where(tp > 0, 2 * tp / np.maximum(denominator, 1), 0.0).mean(axis=1)
+    low, high = np.percentile(scores / len(predictions), [2.5, 97.5])
+    return float(low), float(high)
+
+
 def wilson_interval(p: float, n: int) -> tuple:
     """95% Wilson score interval (low, high) for a proportion ``p`` over ``n`` trials."""
     if n <= 0:
@@ -81,14 +105,6 @@ def normal_halfwidth(values) -> float:
     if len(values) < 2:
         return float("nan")
     return float(Z95 * values.std(ddof=1) / math.sqrt(len(values)))
-
-
-def t_halfwidth(values) -> float | None:
-    """Half-width of a Student-t 95% interval of the mean (None if fewer than 2 values)."""
-    values = np.asarray(values, dtype=np.float64)
-    if len(values) < 2:
-        return None
-    return float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values)))
 
 
 def clopper_pearson(k: int, n: int) -> tuple:

@@ -38,7 +38,7 @@ class _PointWorker:
 
 
 def fill_store_on_ray(scenario, dataset, store, *, workers: int | None = None, address: str | None = None,
-                      threads: int = 2, progress=print) -> int:
+                      threads: int = 2, progress=None) -> int:
     """Compute the grid points missing from ``store`` on Ray and store them; returns how many.
 
     Args:
@@ -49,7 +49,7 @@ def fill_store_on_ray(scenario, dataset, store, *, workers: int | None = None, a
         address: a running cluster (``ray start --head`` / ``auto``); None starts a
             local one with ``workers * threads`` CPUs.
         threads: TensorFlow threads per worker (the driver's ``--threads``).
-        progress: callable taking one line per finished point.
+        progress: the run's :class:`~linksim.progress.Progress` (a line per point done on Ray).
     """
     try:
         import ray
@@ -75,7 +75,8 @@ def fill_store_on_ray(scenario, dataset, store, *, workers: int | None = None, a
         jobs = pool.map_unordered(lambda actor, p: actor.run.remote(*p), todo)
         for done, (key, runs, seconds) in enumerate(jobs, 1):
             store.put(key, runs, seconds)
-            progress(f"[{done}/{len(todo)}] point done on Ray ({seconds:.1f} s)")
+            if progress is not None:
+                progress.note(f"Ray: {done}/{len(todo)} points done ({seconds:.1f} s)")
     finally:
         if started:
             ray.shutdown()

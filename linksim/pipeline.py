@@ -11,7 +11,7 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 from .config import Scenario, to_plain, uses_features
 
@@ -43,6 +43,24 @@ def load_dataset(scenario: Scenario):
     from .data import load_split
     dataset = load_split(scenario.data, "test")
     return dataset.take_per_class(scenario.images) if scenario.images is not None else dataset
+
+
+def preflight(scenario):
+    """Every check a run makes before any work, for ``run`` and ``validate`` alike; returns the dataset.
+
+    The data path and the image count (``images`` per class), the judges (zoo classifiers, or a classifier
+    run's weights file by path), and every weights file the scenario names, each against its sha256.
+
+    Raises:
+        DataError, WeightsError: with one line naming what is wrong.
+    """
+    from . import zoo
+    dataset = load_dataset(scenario)
+    for name in scenario.judge_names:
+        zoo.classifier_entry(name)
+    for name in weight_names(scenario):
+        zoo.verified_path(name)
+    return dataset
 
 
 def weight_names(scenario: Scenario) -> list:
@@ -77,19 +95,22 @@ class RunOutput:
 
 
 def run(scenario: Scenario, out, *, scenario_text: str = "", resume: bool = False, workers: Optional[int] = None,
-        address: Optional[str] = None, threads: int = 2, progress: Callable = lambda line: None) -> RunOutput:
+        address: Optional[str] = None, threads: Optional[int] = None, progress=None) -> RunOutput:
     """Run ``scenario`` into folder ``out``: results.json, results.csv, figures and report.html.
 
     Args:
         scenario_text: the scenario as the user wrote it (shown in the report).
         resume: reuse the grid points a previous run of the same scenario stored in ``out``.
         workers, address: run the grid points on Ray (see :func:`linksim.parallel.fill_store_on_ray`).
-        threads: TensorFlow threads (numbers are reproducible for a given count).
-        progress: callable taking one line per finished point.
+        threads: TensorFlow threads, set before its runtime starts (numbers are reproducible for a given
+            count); None leaves TensorFlow as it is (a script may have started it); Ray workers then use 2.
+        progress: a :class:`~linksim.progress.Progress` (not yet started): the start line, one unit per grid
+            point; silent if None.
     """
     from .folders import run_lock
-    with run_lock(out):
-        return _run_locked(scenario, Path(out), scenario_text, resume, workers, address, threads, progress)
+    from .progress import Progress
+    with run_lock(out), (progress or Progress()) as reporter:
+        return _run_locked(scenario, Path(out), scenario_text, resume, workers, address, threads, reporter)
 
 
 def _run_locked(scenario, out, scenario_text, resume, workers, address, threads, progress) -> RunOutput:
@@ -102,9 +123,11 @@ def _run_locked(scenario, out, scenario_text, resume, workers, address, threads,
     from .perceptual import metric_names
     from .store import PointStore
     check_writable(default_cache_dir(), "cache folder")
-    configure_threads(threads)
-    setup = Setup.build(scenario)
-    dataset = load_dataset(scenario)
+    if threads is not None:
+        configure_threads(threads)
+    dataset = preflight(scenario)
+    setup = Setup.build(scenario)                  # a codec node's own errors (an unknown code) end it here
+    progress.start(grid_size(scenario), start_line(scenario, len(dataset)))
     store = PointStore(out, scenario.runs, len(scenario.judge_names), len(dataset),
                        *metric_names(scenario.perceptual, scenario.feature_classifier))
     if not resume:
@@ -112,7 +135,7 @@ def _run_locked(scenario, out, scenario_text, resume, workers, address, threads,
     t0 = time.time()
     if workers or address:
         from .parallel import fill_store_on_ray
-        fill_store_on_ray(scenario, dataset, store, workers=workers, address=address, threads=threads,
+        fill_store_on_ray(scenario, dataset, store, workers=workers, address=address, threads=threads or 2,
                           progress=progress)
     result = run_scenario(scenario, dataset, setup.judges, progress=progress, codecs=setup.codecs, store=store)
     digital = [label for label, codec in setup.codecs.items() if codec.digital]
@@ -127,12 +150,23 @@ def _run_locked(scenario, out, scenario_text, resume, workers, address, threads,
     return RunOutput(doc, result, out, time.time() - t0)
 
 
+def grid_size(scenario: Scenario) -> int:
+    return len(scenario.codecs) * len(scenario.snr_db) * len(scenario.cpp)
+
+
+def start_line(scenario: Scenario, n_images: int) -> str:
+    """What a run is about to do, said before the first weights load."""
+    return (f"{scenario.name}: {grid_size(scenario)} grid points ({len(scenario.codecs)} codecs x {len(scenario.snr_db)} SNRs x "
+            f"{len(scenario.cpp)} CPPs), {scenario.runs} runs of {n_images} images, "
+            f"judges {', '.join(scenario.judge_names)}")
+
+
 def write_figures_and_report(scenario: Scenario, doc: dict, result, dataset, out: Path, scenario_text: str):
     """Sweep, cliff, image-grid and importance figures, then the self-contained report.html."""
     from .plots import cliff_figure, image_grids, sweep_figures
     from .report import write_report
-    figures = sweep_figures(result.points, out)
-    if len(scenario.snr_db) > 1 and doc["cliff"]:
+    figures = sweep_figures(result.points, out, doc["reference"])
+    if len(scenario.cpp) > 1 and doc["cliff"]:          # the cliff is a CPP: one CPP has none to show
         figures.append(cliff_figure(doc["cliff"], out / "cliff.png"))
     figures += image_grids(result.originals, result.examples, out, dataset.classes)
     if scenario.importance is not None:
@@ -140,11 +174,18 @@ def write_figures_and_report(scenario: Scenario, doc: dict, result, dataset, out
     write_report(out, doc, scenario_text, figures)
 
 
-def importance_figure(node, originals, out: Path) -> Path:
-    """The example images over their importance maps (the scenario's ``importance`` node)."""
+def importance_figure(node, originals, out: Path):
+    """The example images over their importance maps (the scenario's ``importance`` node), as a ``Drawn``."""
     from .importance import IMPORTANCE_MAPS
+    from .importance.base import UNIT_INTERVAL
     from .plots import importance_figure as draw
     images, _, labels = originals
     params = to_plain(node)
-    title = ", ".join(f"{k} {v}" for k, v in params.items() if k != "batch_size")
-    return draw(images, IMPORTANCE_MAPS.build(node)(images, labels), title, out / f"importance_{params['type']}.png")
+    options = ", ".join(f"{k} {v}" for k, v in params.items() if k not in ("type", "batch_size"))
+    block = IMPORTANCE_MAPS.build(node)
+    scale = "in [0, 1] per image" if block.units == UNIT_INTERVAL else \
+        "summed over R, G, B; weights with mean square 1 per image"
+    title = f"importance map {params['type']}" + (f" ({options})" if options else "") + f": {scale}"
+    caption = (f"The example test images (top) and their {params['type']} importance maps (bottom, {scale}; "
+               "brighter = more important to the judge; one colour scale for all, shown by the bar).")
+    return draw(images, block(images, labels), title, out / f"importance_{params['type']}.png", caption)

@@ -120,8 +120,11 @@ def is_rd_scenario(raw: dict) -> bool:
 
 def load_rd_scenario(path, overrides=(), values=None) -> RdScenario:
     """An :class:`RdScenario` from YAML (``--set`` overrides, verbatim ``values``), fully validated."""
-    from .config import scenario_mapping
-    return from_mapping(RdScenario, scenario_mapping(path, overrides, values))
+    from .config import drop_stale_compare, scenario_mapping
+    raw = scenario_mapping(path, overrides, values)
+    drop_stale_compare(raw, overrides, lambda codecs: [from_mapping(RdCodec, c, f"codecs[{i}]").label()
+                                                       for i, c in enumerate(codecs)])
+    return from_mapping(RdScenario, raw)
 
 
 def build_sources(scenario: RdScenario) -> list:
@@ -133,34 +136,37 @@ def build_sources(scenario: RdScenario) -> list:
     return sources
 
 
-def operating_points(source, codec: RdCodec, ladder: QualityLadder, pixels: int) -> list:
-    """``(name, streams per image or None)`` of every operating point of ``codec``."""
+def operating_points(source, codec: RdCodec, ladder: QualityLadder, pixels: int):
+    """``(name, streams per image or None)`` of every operating point of ``codec``, each encoded when reached."""
     n = len(ladder.images)
-    out = []
     for quality in codec.qualities:
         # the grid's own value (BPG's int QP for 30.0), never a rounding of it (a Qmap level 0.25)
         quality = next((g for g in source.grid if g == quality), quality)
         streams = ladder.at_qualities(range(n), [quality] * n)
-        out.append(({"quality": quality}, streams))
+        yield {"quality": quality}, streams
     for target in codec.targets_bpp:
         positions = ladder.best(int(target * pixels // 8))
         fitting = [i for i, p in enumerate(positions) if p is not None]
         streams = [None] * n
         for i, s in zip(fitting, ladder.streams(fitting, [positions[i] for i in fitting])):
             streams[i] = s
-        out.append(({"target_bpp": target}, streams))
-    return out
+        yield {"target_bpp": target}, streams
 
 
 def _summary(values: np.ndarray) -> dict:
     return {"mean": float(np.mean(values)), "ci95": metrics.normal_halfwidth(values)}
 
 
-def evaluate(scenario: RdScenario, dataset, judges: dict, progress=lambda line: None) -> dict:
-    """Every codec's operating points on ``dataset``; returns the ``rd.json`` document's body."""
+def evaluate(scenario: RdScenario, dataset, judges: dict, progress=None) -> dict:
+    """Every codec's operating points on ``dataset``; returns the ``rd.json`` document's body.
+
+    ``progress``: a started :class:`~linksim.progress.Progress`, one unit per operating point (silent if None).
+    """
     from .codecs.separate import shared_cache
     from .data import default_cache_dir, fallback_image
+    from .progress import Progress
     from .sim import scenario_evaluator
+    progress = progress or Progress()
     images, labels = dataset.images, dataset.labels
     pixels = images.shape[1] * images.shape[2]
     evaluator = scenario_evaluator(scenario, judges, images)
@@ -172,7 +178,11 @@ def evaluate(scenario: RdScenario, dataset, judges: dict, progress=lambda line: 
         cache = shared_cache(None if codec.cache == "memory" else str(default_cache_dir() / "encodings.sqlite"))
         ladder = QualityLadder(source, images, cache, fallback)
         t0 = time.time()
-        for point, streams in operating_points(source, codec, ladder, pixels):
+        count = len(codec.qualities) + len(codec.targets_bpp)
+        points = operating_points(source, codec, ladder, pixels)
+        for k in range(count):
+            progress.begin(f"{codec.label()}: encoding point {k + 1} of {count}")
+            point, streams = next(points)
             shown = np.repeat(fallback[None], len(images), axis=0)
             sent = [i for i, s in enumerate(streams) if s is not None]
             decoded = decode_many(source, [streams[i] for i in sent], images.shape[1:])
@@ -194,7 +204,7 @@ def evaluate(scenario: RdScenario, dataset, judges: dict, progress=lambda line: 
             curves.append(row)
             per_image[codec.label(), _point_key(point)] = (correct.astype(np.float64), psnr, ssim,
                                                            per_image_perceptual, consistent.astype(np.float64))
-            progress(f"{codec.label()} {point}: bpp {row['bpp']['mean']:.3f} psnr {row['psnr_db']['mean']:.2f} dB "
+            progress.done(f"{codec.label()} {point}: bpp {row['bpp']['mean']:.3f} psnr {row['psnr_db']['mean']:.2f} dB "
                      f"acc {row['accuracy'][names[0]]['mean']:.3f} ({time.time() - t0:.1f} s)")
         cache.flush()
     return {"curves": curves, "comparisons": _comparisons(scenario, curves, per_image, names)}
@@ -273,10 +283,11 @@ def _perceptual_cells(row: dict) -> str:
 
 
 def rd_figure(doc: dict, path) -> Path:
-    """bpp against PSNR, SSIM and the primary judge's accuracy, one line per codec."""
+    """bpp against PSNR, SSIM and the primary judge's accuracy, one line per codec (PNG and PDF)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from .plots import save_figure
     curves = doc["curves"]
     judge = next(iter(curves[0]["accuracy"])) if curves else ""
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
@@ -290,31 +301,38 @@ def rd_figure(doc: dict, path) -> Path:
         ax.set_xlabel("real bits per pixel (header included)")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7)
+    axes[0].legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
-def run_rd(scenario: RdScenario, out, threads: int = 2, progress=lambda line: None) -> dict:
-    """Evaluate ``scenario`` and write ``rd.json`` and ``rd.png`` into ``out``; returns the document."""
+def run_rd(scenario: RdScenario, out, threads: typing.Optional[int] = None, progress=None) -> dict:
+    """Evaluate ``scenario`` and write ``rd.json`` and ``rd.png`` into ``out``; returns the document.
+
+    ``threads``: TensorFlow's thread count, set before its runtime starts (None: leave it as it is).
+    ``progress``: a :class:`~linksim.progress.Progress` (not yet started); silent if None.
+    """
     from .folders import run_lock
-    with run_lock(out):
-        return _run_rd_locked(scenario, Path(out), threads, progress)
+    from .progress import Progress
+    with run_lock(out), (progress or Progress()) as reporter:
+        return _run_rd_locked(scenario, Path(out), threads, reporter)
 
 
-def _run_rd_locked(scenario: RdScenario, out: Path, threads: int, progress) -> dict:
+def _run_rd_locked(scenario: RdScenario, out: Path, threads, progress) -> dict:
     from . import zoo
     from .config import to_plain
     from .data import default_cache_dir
     from .folders import check_writable
-    from .pipeline import load_dataset, load_judges, weight_names
+    from .pipeline import load_judges, preflight, weight_names
     from .results import _clean, provenance
     from .sim import configure_threads
     check_writable(default_cache_dir(), "cache folder")
-    configure_threads(threads)
-    dataset = load_dataset(scenario)
+    if threads is not None:
+        configure_threads(threads)
+    dataset = preflight(scenario)
+    count = sum(len(c.qualities) + len(c.targets_bpp) for c in scenario.codecs)
+    progress.start(count, f"{scenario.name}: {count} operating points of {len(scenario.codecs)} source codecs on "
+                          f"{len(dataset)} images, judges {', '.join(scenario.judge_names)}")
     judges = load_judges(scenario)
     t0 = time.time()
     body = evaluate(scenario, dataset, judges, progress)

@@ -68,18 +68,43 @@ def perceptual_metrics(points: list) -> list:
             and not k.endswith(("_ci95", "_ci95_low", "_ci95_high", "_bias_corrected"))]
 
 
+#: A judge's columns in results.csv, ``<field>_<judge>``.
+JUDGE_FIELDS = ("accuracy", "accuracy_ci95", "rca", "rca_ci95", "f1_macro", "f1_ci95")
+
+
+def _judge_columns(point: dict) -> dict:
+    return {f"{field}_{name}": values[field] for name, values in point.get("judges", {}).items()
+            for field in JUDGE_FIELDS}
+
+
+def _write_csv(path: Path, rows: list, fields: list) -> None:
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if v is None else v) for k, v in _clean(row).items()})
+
+
 def write_results(out_dir, doc: dict) -> None:
-    """Write ``results.json`` (the whole document) and ``results.csv`` (one row per point)."""
+    """Write ``results.json`` (the whole document), ``results.csv`` (one row per point: the primary judge's
+    figures, then every judge's ``<field>_<judge>`` columns, then the perceptual metrics) and, if the scenario
+    compares codecs, ``comparisons.csv`` (one row per pair and point: ``<metric>_gap`` and ``<metric>_ci95``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(_clean(doc), indent=2, allow_nan=False))
-    extra = [k for k in (doc["points"][0] if doc["points"] else {})
-             if any(k == m or k.startswith((m + "_ci95", m + "_bias")) for m in perceptual_metrics(doc["points"]))]
-    with open(out / "results.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS + tuple(extra), extrasaction="ignore")
-        writer.writeheader()
-        for p in doc["points"]:
-            writer.writerow({k: ("" if v is None else v) for k, v in _clean(p).items()})
+    points = doc["points"]
+    perceptual = [k for k in (points[0] if points else {})
+                  if any(k == m or k.startswith((m + "_ci95", m + "_bias")) for m in perceptual_metrics(points))]
+    rows = [{**p, **_judge_columns(p)} for p in points]
+    judges = list(_judge_columns(points[0])) if points else []
+    _write_csv(out / "results.csv", rows, list(CSV_FIELDS) + judges + perceptual)
+    if doc.get("comparisons"):
+        metrics_ = [k for k, v in doc["comparisons"][0].items() if isinstance(v, dict)]
+        rows = [{"a": c["a"], "b": c["b"], "snr_db": c["snr_db"], "cpp_target": c["cpp_target"],
+                 **{f"{k}_{part}": c[k][part] for k in metrics_ for part in ("gap", "ci95")}}
+                for c in doc["comparisons"]]
+        _write_csv(out / "comparisons.csv", rows, ["a", "b", "snr_db", "cpp_target"] +
+                   [f"{k}_{part}" for k in metrics_ for part in ("gap", "ci95")])
 
 
 def _fmt(value, ci=None, digits=3):
@@ -89,20 +114,38 @@ def _fmt(value, ci=None, digits=3):
     return text if ci is None or not math.isfinite(ci) else f"{text}±{ci:.{digits}f}"
 
 
+def psnr_text(point: dict) -> str:
+    """A point's PSNR with its half-width, or ``lossless`` when every image arrived without error."""
+    from .metrics import PSNR_CAP_DB
+    if point["psnr_db"] is not None and point["psnr_db"] >= PSNR_CAP_DB:
+        return "lossless"
+    return _fmt(point["psnr_db"], point["psnr_ci95"], 2)
+
+
+def interval_note(points: list) -> str:
+    """The header line saying what the table's ± are."""
+    if not points:
+        return ""
+    return (f"means ± 95% half-widths; the image is the unit of every interval ({points[0]['n_images']} images, "
+            f"each averaged over its {points[0]['runs']} runs): accuracy, RCA and outage Wilson, F1 bootstrap, "
+            f"PSNR and SSIM normal")
+
+
 def format_table(points: list, reference: dict) -> str:
-    """A plain-text table of every point (means ± 95% half-widths); one accuracy column per further judge."""
+    """A plain-text table of every point (means ± 95% half-widths over images); one accuracy column per further
+    judge."""
     extra = [name for name in reference.get("judges", {})][1:]
     perceptual = perceptual_metrics(points)
     width = max([14, *(len(p["codec"]) for p in points)])
     head = f"{'codec':<{width}} {'SNR':>5} {'CPP':>6} {'used':>6} {'accuracy':>13} {'RCA':>13} {'F1':>13} " \
            f"{'PSNR dB':>13} {'SSIM':>13} {'outage':>6}" + "".join(f" {'acc ' + n:>13}" for n in extra) + \
            "".join(f" {m:>{max(15, len(m))}}" for m in perceptual)
-    lines = [head, "-" * len(head)]
+    lines = [interval_note(points), head, "-" * len(head)]
     for p in points:
         lines.append(f"{p['codec']:<{width}} {p['snr_db']:>5g} {p['cpp_target']:>6.3f} {_fmt(p['cpp']):>6} "
                      f"{_fmt(p['accuracy'], p['accuracy_ci95']):>13} {_fmt(p['rca'], p['rca_ci95']):>13} "
                      f"{_fmt(p['f1_macro'], p['f1_ci95'] if p['f1_ci95'] is not None else None):>13} "
-                     f"{_fmt(p['psnr_db'], p['psnr_ci95'], 2):>13} {_fmt(p['ssim'], p['ssim_ci95']):>13} "
+                     f"{psnr_text(p):>13} {_fmt(p['ssim'], p['ssim_ci95']):>13} "
                      f"{p['outage_rate']:>6.2f}" +
                      "".join(f" {_fmt(p['judges'][n]['accuracy'], p['judges'][n]['accuracy_ci95']):>13}"
                              for n in extra) +

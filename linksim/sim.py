@@ -138,29 +138,32 @@ class PointRuns:
 
 
 def _judged(labels, predictions, n_classes, clean) -> dict:
-    """Accuracy and RCA (Wilson intervals over images of the run-averaged rates) and macro-F1 of ``[R, N]``
-    predictions; ``clean [N]`` are the judge's predictions on the original images."""
+    """Accuracy and RCA (Wilson intervals over images of the run-averaged rates) and macro-F1 (bootstrap over
+    images) of ``[R, N]`` predictions; ``clean [N]`` are the judge's predictions on the original images."""
     n_images = predictions.shape[1]
     accuracy = float((predictions == labels[None]).mean())
     low, high = metrics.wilson_interval(accuracy, n_images)
     rca = float((predictions == clean[None]).mean())
     rca_low, rca_high = metrics.wilson_interval(rca, n_images)
     f1_runs = [metrics.f1_macro(labels, p, n_classes) for p in predictions]
+    f1_low, f1_high = metrics.f1_macro_interval(labels, predictions, n_classes)
     return {"accuracy": accuracy, "accuracy_ci95": (high - low) / 2, "accuracy_ci95_low": low,
             "accuracy_ci95_high": high, "rca": rca, "rca_ci95": (rca_high - rca_low) / 2, "rca_ci95_low": rca_low,
             "rca_ci95_high": rca_high,
-            "f1_macro": float(np.mean(f1_runs)), "f1_ci95": metrics.t_halfwidth(f1_runs)}
+            "f1_macro": float(np.mean(f1_runs)), "f1_ci95": (f1_high - f1_low) / 2, "f1_macro_ci95_low": f1_low,
+            "f1_macro_ci95_high": f1_high}
 
 
 def summarize(codec: str, snr_db: float, cpp: float, runs: PointRuns, labels: np.ndarray, clean: np.ndarray,
-              n_classes: int, pixels: int, uses_channel: bool, judges=("classifier",)) -> dict:
+              n_classes: int, pixels: int, uses_channel: bool, judges=("classifier",), sends_bits: bool = True) -> dict:
     """One results point with the means and 95% intervals of DESIGN.md.
 
     ``clean [J, N]``: each judge's predictions on the original images, for the
     RCA (ratio of consistent answers: the share of received images a judge
     classifies as it classifies the original; no labels needed). Accuracy,
     RCA and F1 at the top level are the primary judge's; ``judges`` holds
-    every judge's (named by ``judges``).
+    every judge's (named by ``judges``). ``source_bits`` is None for a codec that ``sends_bits`` not
+    (deep JSCC: its symbols carry no bit stream).
     """
     n_runs, _, n_images = runs.predictions.shape
     by_judge = {name: _judged(labels, runs.predictions[:, j], n_classes, clean[j]) for j, name in enumerate(judges)}
@@ -172,7 +175,7 @@ def summarize(codec: str, snr_db: float, cpp: float, runs: PointRuns, labels: np
         "codec": codec, "snr_db": snr_db, "cpp_target": cpp,
         "cpp": float(cpp_img.mean()) if uses_channel or runs.channel_uses.any() else None,
         "cpp_std": float(cpp_img.std()) if uses_channel or runs.channel_uses.any() else None,
-        "source_bits": float(runs.source_bits.mean()),
+        "source_bits": float(runs.source_bits.mean()) if sends_bits else None,
         **by_judge[judges[0]],
         "psnr_db": float(psnr_img.mean()), "psnr_ci95": metrics.normal_halfwidth(psnr_img),
         "ssim": float(ssim_img.mean()), "ssim_ci95": metrics.normal_halfwidth(ssim_img),
@@ -309,18 +312,20 @@ def grid_points(scenario: Scenario, judge_names: tuple, dataset: Dataset, with_k
             for label, config in configs.items() for snr in scenario.snr_db for cpp in scenario.cpp]
 
 
-def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=print, codecs=None,
+def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=None, codecs=None,
                  store=None) -> ScenarioResult:
     """Run every (codec, SNR, CPP) of ``scenario`` on ``dataset``.
 
     Args:
         judges: ``{name: classifier}``, the primary judge first.
-        progress: callable taking one line per finished point (with an ETA).
+        progress: a started :class:`~linksim.progress.Progress` (one unit per grid point); silent if None.
         codecs: those of :func:`build_codecs` (built here when None).
         store: optional :class:`~linksim.store.PointStore`: points found there
             are reused, every computed point is saved there as it finishes.
     """
     from .channels import AWGNChannel
+    from .progress import Progress
+    progress = progress or Progress()
     images, labels = dataset.images, dataset.labels
     n_classes, pixels = len(dataset.classes), images.shape[1] * images.shape[2]
     names = tuple(judges)
@@ -336,11 +341,11 @@ def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=pr
     compared = {label for pair in scenario.compare_pairs for label in pair}
     codecs = codecs or build_codecs(scenario)
     grid = grid_points(scenario, names, dataset, with_keys=store is not None)
-    eta = _Eta(len(grid))
-    for k, (label, snr, cpp, key) in enumerate(grid, 1):
+    for label, snr, cpp, key in grid:
         codec = codecs[label]
         stored = store.get(key) if store is not None else None
         if stored is None:
+            progress.begin(f"{label} snr {snr:g} dB cpp {cpp:g}")
             t0 = time.time()
             runs = run_point(codec, label, images, snr, cpp, scenario.runs, scenario.seed, evaluator, channel)
             seconds = time.time() - t0
@@ -348,37 +353,23 @@ def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=pr
                 store.put(key, runs, seconds)
         else:
             runs, seconds = stored
-        point = summarize(label, snr, cpp, runs, labels, clean, n_classes, pixels, codec.uses_channel, names)
+        point = summarize(label, snr, cpp, runs, labels, clean, n_classes, pixels, codec.uses_channel, names,
+                          codec.sends_bits)
         point["seconds"] = round(seconds, 2)
         points.append(point)
-        examples[label, snr, cpp] = (runs.example_images, runs.example_predictions)
+        examples[label, snr, cpp] = (runs.example_images, runs.example_predictions,
+                                     runs.outage[0][example_indices(len(images))])
         if label in compared:
             kept[label, snr, cpp] = runs
-        progress(f"[{k}/{len(grid)}] {label:<14} snr {snr:g} dB cpp {cpp:g}: acc {point['accuracy']:.3f} "
-                 f"psnr {point['psnr_db']:.2f} dB outage {point['outage_rate']:.2f} "
-                 + ("(stored)" if stored is not None else f"({seconds:.1f} s)") + eta.step(stored is None))
+        progress.done(f"{label:<14} snr {snr:g} dB cpp {cpp:g}: acc {point['accuracy']:.3f} "
+                      f"psnr {point['psnr_db']:.2f} dB outage {point['outage_rate']:.2f} "
+                      + ("(stored)" if stored is not None else f"({seconds:.1f} s)"), computed=stored is None)
     comparisons = [{"a": a, "b": b, "snr_db": snr, "cpp_target": cpp,
                     **paired_gaps(kept[a, snr, cpp], kept[b, snr, cpp], labels, clean, names)}
                    for a, b in scenario.compare_pairs for snr in scenario.snr_db for cpp in scenario.cpp]
     shown = example_indices(len(images))
     return ScenarioResult(points, reference, examples, (images[shown], clean[0][shown], labels[shown]),
                           comparisons)
-
-
-class _Eta:
-    """Remaining-time estimate from the mean wall time of the points computed so far."""
-
-    def __init__(self, total: int):
-        self.total, self.done, self.computed, self.start = total, 0, 0, time.time()
-
-    def step(self, computed: bool) -> str:
-        self.done += 1
-        self.computed += computed
-        left = self.total - self.done
-        if not left or not self.computed:
-            return ""
-        seconds = (time.time() - self.start) / self.computed * left
-        return f", ETA {int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
 def cliffs(points: list, codecs=None) -> list:

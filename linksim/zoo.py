@@ -68,17 +68,30 @@ def write_weights(path, save) -> str:
 
 def is_run_output(name: str) -> bool:
     """Whether ``name`` is a weights file written by ``linksim train`` rather than a zoo name."""
-    return name.endswith((".weights.npz", "dmv_jnd.weights.h5"))
+    return name.endswith((".weights.npz", ".weights.h5"))
 
 
 #: Training options that make up the geometry of each trainable network family, by architecture.
 RUN_GEOMETRY = {"ar_jscc": ("groups", "fixed_groups", "width"),
                 "qmap": ("width", "latent", "hyper_latent", "condition", "t1", "t2"),
-                "dmv_jnd": ("width",)}
+                "dmv_jnd": ("width",), "classifier": ()}
+
+
+def _run_arch(options: dict) -> str:
+    """The architecture a run folder's training options describe (a classifier run names its own)."""
+    from .models.classifier import ARCHITECTURES
+    if "t1" in options:
+        return "qmap"
+    if "classifiers" in options:
+        return "dmv_jnd"
+    if options.get("arch") in ARCHITECTURES:
+        return options["arch"]
+    return "ar_jscc"
 
 
 def run_entry(path: str) -> dict:
-    """An entry for a network trained but not shipped (deep JSCC, Qmap codec): its run folder's ``config.json``.
+    """An entry for a network trained but not shipped (a classifier, deep JSCC, a Qmap codec, DMV-JND-NET): its
+    run folder's ``config.json``. A classifier run is judged as its base network (no flip averaging).
 
     ``path`` is ``<run folder>/<name>.weights.npz``; the architecture and
     geometry come from the training options beside it (a Qmap run's options
@@ -95,8 +108,8 @@ def run_entry(path: str) -> dict:
                            f"with config.json beside it")
     try:
         options = json.loads(config.read_text())
-        arch = "qmap" if "t1" in options else "dmv_jnd" if "classifiers" in options else "ar_jscc"
-        geometry = {k: options[k] for k in RUN_GEOMETRY[arch]}
+        arch = _run_arch(options)
+        geometry = {k: options[k] for k in RUN_GEOMETRY.get(arch, RUN_GEOMETRY["classifier"])}
     except (ValueError, KeyError, TypeError) as err:
         raise WeightsError(f"{config} does not hold a training run's options ({err})") from None
     record = recorded_sha256_path(file)

@@ -67,6 +67,9 @@ class Codec(abc.ABC):
     #: True for digital links, whose images either arrive or are lost (outage):
     #: their "cliff" (smallest CPP delivering half the images) is reported.
     digital: bool = False
+    #: False for analog codecs (deep JSCC): their symbols carry no bit stream, so a point reports no
+    #: ``source_bits`` for them (None, not 0).
+    sends_bits: bool = True
 
     @abc.abstractmethod
     def transmit(self, images: np.ndarray, snr_db: float, cpp: float) -> Transmission:

@@ -68,7 +68,7 @@ class SPJSCCConfig(ARJSCCConfig):
 @CODECS.register("ar_jscc", ARJSCCConfig)
 @CODECS.register("sp_jscc", SPJSCCConfig)
 class DeepJSCC(Codec):
-    """Analog deep JSCC over the channel: encoder symbols in, decoded images out.
+    """Analog deep JSCC over the channel: encoder symbols in, decoded images out (no bit stream).
 
     ``transmit`` returns ``symbols`` complex64 ``[n_sent_groups, 64]`` (the sent
     groups of every image, image-major) and ``channel_uses`` ``[N]`` = 64 x
@@ -81,6 +81,8 @@ class DeepJSCC(Codec):
         allocator: optional :class:`~linksim.models.jscc.GroupAllocator` for
             adaptive mode, instead of the one the zoo ships for ``config.weights``.
     """
+
+    sends_bits = False
 
     def __init__(self, config: ARJSCCConfig, model=None, allocator=None):
         import tensorflow as tf

@@ -26,3 +26,9 @@ def uncoded_ber(modulation: str, snr_db):
         a = np.sqrt(g / 21)
         return (7 * q(a) + 6 * q(3 * a) - q(5 * a) + q(9 * a) - q(13 * a)) / 12
     raise ValueError(f"no closed form for modulation {modulation!r}")
+
+
+def shannon_limit_db(bits_per_symbol):
+    """The smallest Es/N0 (dB) at which an AWGN channel carries ``bits_per_symbol`` information bits per
+    complex symbol: ``log2(1 + Es/N0) = R`` (Gaussian inputs, any block length)."""
+    return 10.0 * np.log10(2.0 ** np.asarray(bits_per_symbol, dtype=np.float64) - 1.0)

@@ -24,15 +24,24 @@ from .loop import EpochLoop
 
 @dataclass(frozen=True)
 class ClassifierTrainConfig:
-    """Options of ``linksim train classifier`` (``--set key=value``); ``arch`` is a key of
-    :data:`linksim.models.classifier.ARCHITECTURES`."""
+    """Options of ``linksim train classifier`` (``--set key=value``).
+
+    Attributes:
+        arch: the network, a key of :data:`linksim.models.classifier.ARCHITECTURES`.
+        epochs: passes over the 50,000 training images.
+        batch_size: images per SGD step.
+        peak_lr: the one-cycle schedule's top learning rate (SGD, Nesterov momentum 0.9).
+        warmup_epochs: linear warm-up to ``peak_lr``, then cosine to zero at the last step.
+        label_smoothing: of the cross-entropy targets.
+        seed: shuffling and augmentation; a resumed run sees the batches an uninterrupted one would.
+    """
     arch: str = bounded("resnet20", choices=tuple(ARCHITECTURES))
-    epochs: int = 45
-    batch_size: int = 128
-    peak_lr: float = 0.1
-    warmup_epochs: int = 2
-    label_smoothing: float = 0.1
-    seed: int = 0
+    epochs: int = bounded(45, lo=1, hi=10000)
+    batch_size: int = bounded(128, lo=1, hi=100000)
+    peak_lr: float = bounded(0.1, lo=0.0, hi=10.0)
+    warmup_epochs: int = bounded(2, lo=0, hi=10000)
+    label_smoothing: float = bounded(0.1, lo=0.0, hi=1.0)
+    seed: int = bounded(0, lo=0, hi=2 ** 31 - 1)
 
 
 class OneCycleCosine(tf.keras.optimizers.schedules.LearningRateSchedule):

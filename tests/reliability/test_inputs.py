@@ -2,7 +2,6 @@
 import json
 import time
 
-import numpy as np
 import pytest
 
 from reliability_helpers import run_cli

@@ -31,7 +31,7 @@ def test_a_second_run_into_a_held_folder_is_refused_and_a_killed_holders_lock_is
     finally:
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait()
-    code, err = run_cli(capsys, "run", path, "--out", out)
+    code, err = run_cli(capsys, "run", path, "--out", out, "--quiet")
     assert code == 0 and err == [] and len(points(out)) == 1
 
 
@@ -41,7 +41,7 @@ def test_a_scenario_name_never_chooses_a_folder_outside_runs(tmp_path, scenario,
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    code, err = run_cli(capsys, "run", scenario("name: ../../x\n" + CHEAP))
+    code, err = run_cli(capsys, "run", scenario("name: ../../x\n" + CHEAP), "--quiet")
     assert code == 0 and err == [] and (work / "runs" / "x" / "results.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "s.yaml", "work"]   # nothing beside work/
     for name, folder in (("/tmp/abs", "tmp_abs"), ("", "scenario"), ("..", "scenario"), ("a b/c", "a_b_c")):

@@ -39,9 +39,16 @@ def test_bad_scenarios(tmp_path, capsys, text, needle):
         assert needle in err and err.startswith("linksim: error:") and len(err.splitlines()) == 1
 
 
-def test_missing_data_path(tmp_path, capsys):
-    code, err = run_cli(capsys, "run", scenario_file(tmp_path, GOOD), "--data", tmp_path / "nowhere")
-    assert code == 2 and "does not exist" in err
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_missing_data_path(tmp_path, capsys, command):
+    code, err = run_cli(capsys, command, scenario_file(tmp_path, GOOD), "--data", tmp_path / "nowhere")
+    assert code == 2 and "does not exist" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_missing_judge_before_any_work(tmp_path, capsys, command):
+    code, err = run_cli(capsys, command, scenario_file(tmp_path, GOOD + "judges: [resnet99]\n"))
+    assert code == 2 and err.startswith("linksim: error: no weights named 'resnet99'") and len(err.splitlines()) == 1
 
 
 def test_empty_folder(tmp_path, capsys):
@@ -59,15 +66,36 @@ def test_unreadable_images(tmp_path, capsys):
     assert code == 2 and "unreadable image file" in err and "1.jpg" in err
 
 
-def test_too_many_images(tmp_path, capsys):
-    code, err = run_cli(capsys, "run", scenario_file(tmp_path, GOOD), "--images", 5000)
-    assert code == 2 and "has only 100" in err
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_too_many_images(tmp_path, capsys, command):
+    code, err = run_cli(capsys, command, scenario_file(tmp_path, GOOD), "--images", 5000)
+    assert code == 2 and "has only 100" in err and len(err.splitlines()) == 1
 
 
-def test_missing_weights(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_missing_weights(tmp_path, capsys, monkeypatch, command):
     monkeypatch.setenv("LINKSIM_WEIGHTS", str(tmp_path))
-    code, err = run_cli(capsys, "run", scenario_file(tmp_path, GOOD), "--images", 10)
+    code, err = run_cli(capsys, command, scenario_file(tmp_path, GOOD), "--images", 10)
     assert code == 2 and "is missing" in err
+
+
+def test_a_classifier_run_judges_by_path(tmp_path, capsys):
+    """A `linksim train classifier` output is a judge by its path, checked against its recorded sha256."""
+    import json
+    from linksim.models.classifier import ARCHITECTURES
+    from linksim.zoo import write_weights
+    run = tmp_path / "clf"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"arch": "resnet20", "epochs": 1, "seed": 0}))
+    write_weights(run / "resnet20.weights.h5", ARCHITECTURES["resnet20"]().save_weights)
+    path = scenario_file(tmp_path, GOOD + f"judges: [{run / 'resnet20.weights.h5'}]\n")
+    assert run_cli(capsys, "run", path, "--images", 10, "--runs", 1, "--out", tmp_path / "out")[0] == 0
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert str(run / "resnet20.weights.h5") in doc["points"][0]["judges"]
+    assert len(doc["provenance"]["weights_sha256"][str(run / "resnet20.weights.h5")]) == 64
+    (run / "resnet20.weights.h5.sha256").write_text("0" * 64 + "  resnet20.weights.h5\n")
+    code, err = run_cli(capsys, "validate", path)
+    assert code == 2 and "is damaged" in err
 
 
 def test_corrupt_weights(tmp_path, capsys, monkeypatch):
@@ -99,3 +127,29 @@ def test_a_successful_run_prints_no_tensorflow_noise(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and (tmp_path / "ber.json").is_file()
     assert proc.stderr == ""
+
+
+def test_a_logged_run_says_what_it_does(tmp_path):
+    """stderr to a file: a start line, then one timestamped line per grid point."""
+    scenario = scenario_file(tmp_path, "snr_db: [5, 10]\ncpp: [0.25]\ncodecs: [{type: identity}]\n")
+    proc = subprocess.run([sys.executable, "-m", "linksim", "run", str(scenario), "--images", "20", "--runs", "1",
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert "2 grid points (1 codecs x 2 SNRs x 1 CPPs), 1 runs of 20 images, judges resnet32" in lines[0]
+    assert [line.split(" ", 2)[1] for line in lines if "identity" in line] == ["[1/2]", "[2/2]"]
+
+
+def test_ctrl_c_says_how_to_resume(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+
+    def interrupted(*args, **kwargs):
+        (out / "points").mkdir(parents=True)
+        for name in ("a", "b"):
+            (out / "points" / f"{name}.npz").write_bytes(b"")
+        raise KeyboardInterrupt
+    monkeypatch.setattr("linksim.pipeline.run", interrupted)
+    code, err = run_cli(capsys, "run", scenario_file(tmp_path, GOOD), "--out", out)
+    assert code == 130
+    assert f"2 finished grid points are saved in {out}/points" in err
+    assert f"`python -m linksim run {tmp_path / 's.yaml'} --out {out} --resume` computes only the rest" in err

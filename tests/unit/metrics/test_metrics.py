@@ -52,10 +52,17 @@ def test_wilson_interval_reference():
     assert metrics.wilson_interval(1.0, 50)[0] < 1.0
 
 
-def test_t_and_normal_halfwidth():
+def test_f1_interval_matches_a_resampling_loop(rng):
+    labels = rng.integers(0, 10, 300)
+    predictions = np.where(rng.random((3, 300)) < 0.7, labels, rng.integers(0, 10, (3, 300)))
+    draws = np.random.default_rng(5).integers(0, 300, (200, 300))
+    reference = [np.mean([metrics.f1_macro(labels[d], run[d], 10) for run in predictions]) for d in draws]
+    assert metrics.f1_macro_interval(labels, predictions, 10, resamples=200, seed=5) == \
+        pytest.approx(tuple(np.percentile(reference, [2.5, 97.5])), abs=1e-12)
+
+
+def test_normal_halfwidth():
     v = [1.0, 2.0, 3.0, 4.0]
-    assert metrics.t_halfwidth(v) == pytest.approx(stats.t.ppf(0.975, 3) * np.std(v, ddof=1) / 2)
-    assert metrics.t_halfwidth([1.0]) is None
     assert metrics.normal_halfwidth(v) == pytest.approx(1.959964 * np.std(v, ddof=1) / 2, rel=1e-6)
 
 

@@ -19,3 +19,12 @@ def test_closed_form_matches_monte_carlo(modulation, m, dims, rng):
     ber = errors / (n * dims * np.log2(m))
     expected = float(uncoded_ber(modulation, snr_db))
     assert abs(ber - expected) < 4 * np.sqrt(expected / (n * dims * np.log2(m)))
+
+
+def test_shannon_limit_inverts_awgn_capacity():
+    from linksim.phy.theory import shannon_limit_db
+    assert shannon_limit_db(1.0) == pytest.approx(0.0, abs=1e-12)       # 1 bit/symbol at Es/N0 = 1
+    efficiency = np.array([0.5, 2.0, 3.0, 4.5])                        # e.g. BPSK r1/2 .. 64-QAM r3/4
+    limit = shannon_limit_db(efficiency)
+    assert np.allclose(np.log2(1 + 10 ** (limit / 10)), efficiency)
+    assert shannon_limit_db(3.0) == pytest.approx(10 * np.log10(7))

@@ -36,7 +36,9 @@ def test_summarize_against_numpy_reference(rng):
     assert point["accuracy_ci95"] == pytest.approx((high - low) / 2)
     f1 = [metrics.f1_macro(labels, p, 10) for p in preds]
     assert point["f1_macro"] == pytest.approx(np.mean(f1))
-    assert point["f1_ci95"] == pytest.approx(metrics.t_halfwidth(f1))
+    low, high = metrics.f1_macro_interval(labels, preds, 10)
+    assert point["f1_ci95"] == pytest.approx((high - low) / 2)
+    assert (point["f1_macro_ci95_low"], point["f1_macro_ci95_high"]) == (low, high)
     assert point["psnr_db"] == pytest.approx(psnr.mean())
     assert point["psnr_ci95"] == pytest.approx(1.959964 * psnr.mean(0).std(ddof=1) / np.sqrt(n), rel=1e-6)
     assert point["cpp"] == 0.25 and point["source_bits"] == 800
@@ -44,12 +46,22 @@ def test_summarize_against_numpy_reference(rng):
     assert point["n_images"] == n and point["runs"] == runs_
 
 
-def test_single_run_has_no_f1_interval(rng):
-    labels = np.arange(10)
-    one = np.zeros((1, 10))
+def test_a_noise_free_codec_has_an_f1_interval_over_images(rng):
+    labels = np.arange(200) % 10
+    predictions = np.where(rng.random(200) < 0.8, labels, (labels + 3) % 10)
+    one = np.zeros((1, 200))
+    point = summarize("c", 0.0, 0.5, PointRuns(predictions[None, None], one + 30, one + 0.9, one > 0, one, one,
+                                               None), labels, labels[None], 10, 1024, True)
+    assert 0.02 < point["f1_ci95"] < 0.1              # one run, yet the images vary: not +-0.000
+    assert point["f1_macro_ci95_low"] < point["f1_macro"] < point["f1_macro_ci95_high"]
+
+
+def test_a_perfect_single_run(rng):
+    labels = np.arange(200) % 10
+    one = np.zeros((1, 200))
     point = summarize("c", 0.0, 0.5, PointRuns(labels[None, None], one + 30, one + 0.9, one > 0, one, one, None),
                       labels, labels[None], 10, 1024, True)
-    assert point["f1_ci95"] is None and point["accuracy"] == 1.0
+    assert point["f1_ci95"] == 0.0 and point["accuracy"] == 1.0
     assert point["rca"] == point["accuracy"]            # a judge right on every clean image: RCA is accuracy
 
 
