@@ -9,6 +9,8 @@ one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import math
 import os
 import shlex
@@ -46,14 +48,25 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 
 def _scenario_from_args(args):
-    from .config import load_scenario, read_yaml
+    from .config import load_scenario, overridden_keys, parse_sweep, read_yaml
     from .errors import ConfigError
     from .rd import is_rd_scenario
     if is_rd_scenario(read_yaml(args.scenario)):
         raise ConfigError(f"{args.scenario} is a rate-distortion scenario: run it with `linksim rd {args.scenario}`")
     values = {key: getattr(args, key) for key in ("images", "runs", "seed", "data")
               if getattr(args, key) is not None}
-    return load_scenario(args.scenario, args.set or (), values)
+    if args.snr is not None:
+        values["snr_db"] = parse_sweep(args.snr)
+    if args.cpp is not None:
+        values["cpp"] = parse_sweep(args.cpp, fractions=True)
+    codecs = [c.strip() for c in args.codecs.split(",") if c.strip()] if args.codecs else None
+    changes = {**values, "set": list(args.set or ()), "codecs": codecs}
+    if any(changes.values()) and "name" not in overridden_keys(args.set):
+        # a changed scenario gets its own default folder and title: it never overwrites the file's own run
+        base = read_yaml(args.scenario).get("name") or Path(args.scenario).stem
+        digest = hashlib.sha256(json.dumps(changes, sort_keys=True, default=str).encode()).hexdigest()[:8]
+        values["name"] = f"{base}-{digest}"
+    return load_scenario(args.scenario, args.set or (), values, codecs)
 
 
 def _run(args) -> int:
@@ -155,6 +168,7 @@ def _validate(args) -> int:
 
 def _list(args) -> int:
     from . import zoo
+    from .config import shipped_scenarios
     from .importance import IMPORTANCE_MAPS
     from .registry import CODECS
     from .codecs.source.base import SOURCES
@@ -166,6 +180,7 @@ def _list(args) -> int:
     print("weights: " + ", ".join(f"{k} ({v['arch']}, {v['summary']})" for k, v in sorted(zoo.registry().items())))
     print("codes:   none, ldpc-80211n-{648,1296,1944}-r{12,23,34,56}, ldpc-5g-<n>-r{12,23,34,56}")
     print("modulations: bpsk, qpsk, qam16, qam64")
+    print("scenarios (run by name, e.g. `linksim run cifar_5db`): " + ", ".join(shipped_scenarios()))
     return 0
 
 
@@ -173,51 +188,54 @@ def _print_now(message: str) -> None:
     print(message, flush=True)
 
 
-def _train(args) -> int:
+#: ``linksim train MODEL``: (module, config class, trainer function, the command-line flags it takes).
+TRAINERS = {"classifier": ("classifier", "ClassifierTrainConfig", "train_classifier", ("epochs", "seed", "arch")),
+            "ar_jscc": ("jscc", "JSCCTrainConfig", "train_jscc", ("epochs", "seed")),
+            "sp_jscc": ("jscc", "JSCCTrainConfig", "train_jscc", ("epochs", "seed", "classifier")),
+            "allocator": ("allocator", "AllocatorTrainConfig", "train_allocator", ("epochs", "seed")),
+            "qmap2021": ("qmap", "QmapTrainConfig", "train_qmap", ("epochs", "seed")),
+            "hevrc": ("hevrc", "HevrcTrainConfig", "train_hevrc", ("epochs", "seed")),
+            "dmv_jnd": ("jnd", "DmvJndTrainConfig", "train_dmv_jnd", ("epochs", "seed"))}
+
+
+def train_plan(args):
+    """``(trainer function, its config object)`` of ``linksim train`` arguments, every option checked.
+
+    Raises:
+        ConfigError: a flag the model does not take (``--arch`` for a JSCC network), or a bad ``--set``.
+    """
+    import importlib
     from .config import apply_overrides, from_mapping
-    options = {key: getattr(args, key) for key in ("epochs", "seed", "arch", "classifier")
-               if getattr(args, key) is not None}
-    if args.model == "classifier":
-        from .train.classifier import ClassifierTrainConfig, train_classifier
-        options.pop("classifier", None)
-        cfg = from_mapping(ClassifierTrainConfig, apply_overrides(options, args.set))
-        train_classifier(cfg, args.data, args.out, log=_print_now)
-    elif args.model == "allocator":
-        from .train.allocator import AllocatorTrainConfig, train_allocator
-        options = {k: v for k, v in options.items() if k in ("epochs", "seed")}
-        cfg = from_mapping(AllocatorTrainConfig, apply_overrides(options, args.set))
-        train_allocator(cfg, args.data, args.out, log=_print_now)
-    elif args.model == "qmap2021":
-        from .train.qmap import QmapTrainConfig, train_qmap
-        options = {k: v for k, v in options.items() if k in ("epochs", "seed")}
-        cfg = from_mapping(QmapTrainConfig, apply_overrides(options, args.set))
-        train_qmap(cfg, args.data, args.out, log=_print_now)
-    elif args.model == "hevrc":
-        from .train.hevrc import HevrcTrainConfig, train_hevrc
-        options = {k: v for k, v in options.items() if k in ("epochs", "seed")}
-        cfg = from_mapping(HevrcTrainConfig, apply_overrides(options, args.set))
-        train_hevrc(cfg, args.data, args.out, log=_print_now)
-    elif args.model == "dmv_jnd":
-        from .train.jnd import DmvJndTrainConfig, train_dmv_jnd
-        options = {k: v for k, v in options.items() if k in ("epochs", "seed")}
-        cfg = from_mapping(DmvJndTrainConfig, apply_overrides(options, args.set))
-        train_dmv_jnd(cfg, args.data, args.out, log=_print_now)
-    else:
-        from .train.jscc import JSCCTrainConfig, train_jscc
-        options.pop("arch", None)
-        options["variant"] = args.model
-        cfg = from_mapping(JSCCTrainConfig, apply_overrides(options, args.set))
-        train_jscc(cfg, args.data, args.out, log=_print_now)
+    from .errors import ConfigError
+    module, config_name, function, flags = TRAINERS[args.model]
+    given = {key: getattr(args, key) for key in ("epochs", "seed", "arch", "classifier")
+             if getattr(args, key, None) is not None}
+    stray = [f"--{key}" for key in given if key not in flags]
+    if stray:
+        raise ConfigError(f"{', '.join(stray)} does not apply to `linksim train {args.model}`")
+    if args.model in ("ar_jscc", "sp_jscc"):
+        given["variant"] = args.model
+    trainer = importlib.import_module(f".train.{module}", __package__)
+    return getattr(trainer, function), from_mapping(getattr(trainer, config_name), apply_overrides(given, args.set))
+
+
+def _train(args) -> int:
+    train, cfg = train_plan(args)
+    train(cfg, args.data, args.out, log=_print_now)
     return 0
 
 
 def _add_scenario_args(p):
-    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("scenario", help="scenario YAML file, or a shipped scenario's name (`linksim list`)")
     p.add_argument("--data", help="CIFAR-10 root (image folders with test/, or cifar-10-batches-py); "
                                   "default: the scenario's data, $LINKSIM_DATA, or the embedded sample")
     p.add_argument("--images", type=int, help="number of images (N/10 per class, file order)")
     p.add_argument("--runs", type=int, help="independent channel realisations per point")
     p.add_argument("--seed", type=int, help="base seed")
+    p.add_argument("--snr", metavar="SWEEP", help="Es/N0 values in dB: 5, 0,5,10 or 0:20:5 (stop included)")
+    p.add_argument("--cpp", metavar="SWEEP", help="channel uses per pixel: 1/8,1/4 or 0.125:0.5:0.125")
+    p.add_argument("--codecs", metavar="A,B", help="the scenario's codecs of these labels, in this order "
+                                                    "(a name it does not have: that codec with its defaults)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a scenario key (YAML value; dotted keys, e.g. codecs.1.chroma=444)")
 
@@ -225,7 +243,7 @@ def _add_scenario_args(p):
 def _analysis_parser(sub, name: str, help: str, func, with_images: bool = False):
     """A subcommand that reads one scenario of its own kind and writes one output folder (``rd``, ``jnd``)."""
     p = sub.add_parser(name, help=help)
-    p.add_argument("scenario", help=f"{name} scenario YAML file")
+    p.add_argument("scenario", help=f"{name} scenario YAML file, or a shipped scenario's name")
     p.add_argument("--data", help="CIFAR-10 root (default: the scenario's data, $LINKSIM_DATA, or the embedded sample)")
     if with_images:
         p.add_argument("--images", type=int, help="number of images (N/10 per class, file order)")
@@ -238,7 +256,9 @@ def _analysis_parser(sub, name: str, help: str, func, with_images: bool = False)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
     p = argparse.ArgumentParser(prog="linksim", description=__doc__.split("\n\n")[0])
+    p.add_argument("--version", action="version", version=f"linksim {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run a scenario: every codec at every (SNR, CPP), R runs")
     _add_scenario_args(r)
@@ -288,6 +308,9 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = argv
     try:
+        if getattr(args, "scenario", None):
+            from .config import find_scenario
+            args.scenario = str(find_scenario(args.scenario))
         with warnings.catch_warnings():
             warnings.simplefilter("always", LinksimWarning)
             warnings.showwarning = _show_warning

@@ -122,9 +122,23 @@ def parse_yaml(text: str, where: str):
         raise ConfigError(f"{where}, character {e.position + 1}: not valid YAML: {e.reason}") from None
 
 
-def bounded(default, lo=None, hi=None, choices=None, **kw):
-    """A dataclass field with an allowed range (inclusive) or a set of choices."""
-    return field(default=default, metadata={"lo": lo, "hi": hi, "choices": choices}, **kw)
+def bounded(default, lo=None, hi=None, choices=None, fractions: bool = False, **kw):
+    """A dataclass field with an allowed range (inclusive) or a set of choices; ``fractions``: its numbers may
+    be written ``"1/8"``."""
+    return field(default=default, metadata={"lo": lo, "hi": hi, "choices": choices, "fractions": fractions}, **kw)
+
+
+_FRACTION = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?)\s*/\s*([0-9]+(?:\.[0-9]*)?)\s*$")
+
+
+def read_fractions(value):
+    """``"1/8"`` (alone or in a list) as 0.125; anything else unchanged (a zero denominator stays a string)."""
+    if isinstance(value, list):
+        return [read_fractions(v) for v in value]
+    match = _FRACTION.match(value) if isinstance(value, str) else None
+    if match and float(match.group(2)) != 0:
+        return float(match.group(1)) / float(match.group(2))
+    return value
 
 
 def node(registry, default=None, many: bool = False):
@@ -232,6 +246,8 @@ def from_mapping(cls, mapping, where: str = ""):
         if value == [] and fields[name].default == ():
             values[name] = ()          # a list that may be empty by default may be emptied (e.g. --set judges=[])
             continue
+        if fields[name].metadata.get("fractions"):
+            value = read_fractions(value)
         choices = fields[name].metadata.get("choices") or ()
         if isinstance(value, int) and not isinstance(value, bool) and str(value) in choices:
             value = str(value)  # YAML reads chroma: 444 as a number
@@ -265,7 +281,7 @@ class Scenario:
         runs: independent channel realisations per grid point.
         seed: base seed; each run's noise derives from (seed, codec, SNR, CPP, run).
         snr_db: Es/N0 values in dB.
-        cpp: channel uses (complex symbols) per pixel.
+        cpp: channel uses (complex symbols) per pixel; fractions may be written ``1/8``.
         classifier: zoo name of the primary judging classifier (top-level accuracy/F1).
         judges: zoo names of further classifiers whose accuracy/F1 every point reports too.
         codecs: codec nodes ``{type: name, ...params}``.
@@ -290,7 +306,7 @@ class Scenario:
     runs: int = bounded(5, lo=1, hi=1000)
     seed: int = bounded(0, lo=0, hi=2**31 - 1)
     snr_db: typing.Tuple[float, ...] = bounded((5.0,), lo=-30.0, hi=60.0)
-    cpp: typing.Tuple[float, ...] = bounded((0.25,), lo=1e-3, hi=64.0)
+    cpp: typing.Tuple[float, ...] = bounded((0.25,), lo=1e-3, hi=64.0, fractions=True)
     classifier: str = "resnet32"
     judges: typing.Tuple[str, ...] = ()
     compare: typing.Tuple[str, ...] = ()
@@ -395,6 +411,28 @@ def apply_overrides(raw: dict, overrides) -> dict:
     return raw
 
 
+def shipped_scenarios() -> list:
+    """Names of the scenarios shipped in the package (``cifar_5db``, ``labs/cliff``, ...)."""
+    from importlib import resources
+    root = Path(str(resources.files("linksim.scenarios")))
+    return sorted(str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.yaml"))
+
+
+def find_scenario(name: str) -> Path:
+    """A scenario file: ``name`` itself if it exists, else the shipped scenario of that name (``.yaml``
+    optional). Raises ConfigError listing the shipped names when neither exists."""
+    from importlib import resources
+    path = Path(name)
+    if path.exists():
+        return path
+    root = Path(str(resources.files("linksim.scenarios")))
+    for candidate in (root / name, root / f"{name}.yaml"):
+        if candidate.is_file() and candidate.resolve().is_relative_to(root.resolve()):
+            return candidate
+    raise ConfigError(f"scenario file {name} does not exist, nor is it a shipped scenario "
+                      f"({', '.join(shipped_scenarios())})")
+
+
 def read_yaml(path) -> dict:
     """Read a scenario file through :func:`parse_yaml`; errors name the file."""
     path = Path(path)
@@ -419,27 +457,67 @@ def read_yaml(path) -> dict:
     return raw
 
 
-def load_scenario(path, overrides=(), values=None) -> Scenario:
+def load_scenario(path, overrides=(), values=None, codecs=None) -> Scenario:
     """Scenario from a YAML file, fully validated.
 
     Args:
         path: the YAML file.
         overrides: ``key=value`` strings (``--set``), values parsed as YAML.
-        values: keys set verbatim before the overrides (``--data``, ``--runs``, ...).
+        values: keys set verbatim before the overrides (``--data``, ``--runs``, ``--snr``, ...).
+        codecs: labels or types (``--codecs``): the file's codecs of those labels, in that order, and a
+            default node ``{type: name}`` for a name the file does not have.
     """
     raw = scenario_mapping(path, overrides, values)
-    drop_stale_compare(raw, overrides, lambda codecs: codec_labels(
-        tuple(_registries()[0].parse(c, f"codecs[{i}]") for i, c in enumerate(codecs))))
+    touched = overridden_keys(overrides) | set(values or ())
+    labels_of = lambda nodes: codec_labels(tuple(_registries()[0].parse(c, f"codecs[{i}]")
+                                                 for i, c in enumerate(nodes)))
+    if codecs:
+        raw["codecs"] = select_codecs(raw.get("codecs"), codecs, labels_of)
+        touched.add("codecs")
+    drop_stale_compare(raw, touched, labels_of)
     return from_mapping(Scenario, raw)
 
 
-def drop_stale_compare(raw: dict, overrides, labels_of) -> None:
-    """Drop, with a warning, the ``compare`` items naming codecs that a ``--set`` of ``codecs`` removed.
+def overridden_keys(overrides) -> set:
+    """The top-level keys ``--set key=value`` strings touch."""
+    return {item.partition("=")[0].strip().split(".")[0] for item in overrides or ()}
 
-    ``labels_of`` maps the raw codec list to its labels. A ``compare`` the file (or a ``--set compare``)
-    gets wrong stays an error.
+
+def select_codecs(nodes, names, labels_of) -> list:
+    """The codec nodes labelled ``names`` (in that order); a name no node has becomes ``{type: name}``."""
+    nodes = nodes if isinstance(nodes, list) else []
+    by_label = dict(zip(labels_of(nodes), nodes)) if nodes else {}
+    return [by_label.get(name, {"type": name}) for name in names]
+
+
+def parse_sweep(text: str, fractions: bool = False) -> list:
+    """A command-line sweep: ``5``, ``0,5,10`` or ``start:stop:step`` (stop included), parts joined by commas;
+    ``fractions``: numbers may be written ``1/8``. Raises ConfigError naming the part it cannot read."""
+    values = []
+    for part in (p.strip() for p in text.split(",")):
+        pieces = [read_fractions(x) if fractions else x for x in part.split(":")]
+        try:
+            numbers = [float(x) for x in pieces]
+        except ValueError:
+            raise ConfigError(f"cannot read {show(part)} as a number or start:stop:step") from None
+        if len(numbers) == 1:
+            values.append(numbers[0])
+        elif len(numbers) == 3 and numbers[2] > 0 and numbers[1] >= numbers[0]:
+            count = int(math.floor((numbers[1] - numbers[0]) / numbers[2] + 1e-9)) + 1
+            if count > MAX_VALUES:
+                raise ConfigError(f"{show(part)} makes more than {MAX_VALUES} values")
+            values += [round(numbers[0] + k * numbers[2], 12) for k in range(count)]
+        else:
+            raise ConfigError(f"{show(part)}: a range is start:stop:step with stop >= start and step > 0")
+    return [int(v) if v.is_integer() else v for v in values]
+
+
+def drop_stale_compare(raw: dict, touched: set, labels_of) -> None:
+    """Drop, with a warning, the ``compare`` items naming codecs that the command line removed.
+
+    ``touched``: the top-level keys the command line set; ``labels_of`` maps the raw codec list to its labels.
+    A ``compare`` the file (or a ``--set compare``) gets wrong stays an error.
     """
-    touched = {item.partition("=")[0].strip().split(".")[0] for item in overrides or ()}
     codecs = raw.get("codecs")
     if "codecs" not in touched or "compare" in touched or not isinstance(codecs, list) \
             or not isinstance(raw.get("compare"), list):
@@ -449,7 +527,7 @@ def drop_stale_compare(raw: dict, overrides, labels_of) -> None:
     for item in raw["compare"]:
         pair = [part.strip() for part in item.split(" vs ")] if isinstance(item, str) else []
         if len(pair) == 2 and not set(pair) <= labels:
-            warnings.warn(f"'compare': {show(item)} dropped: --set codecs left no "
+            warnings.warn(f"'compare': {show(item)} dropped: the command line's codecs have no "
                           f"{' or '.join(p for p in pair if p not in labels)}", LinksimWarning)
         else:
             kept.append(item)

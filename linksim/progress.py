@@ -88,8 +88,8 @@ class _Timed(Progress):
         self.emit(f"[{self.finished}/{self.total}] {line}" + (f", ETA {_clock(left)}" if left is not None else ""),
                   advance=True)
         if first:
-            self.emit(f"the first point took {_clock(self.computed_seconds)}: "
-                      f"about {max(1, round(left / 60))} min for the remaining {self.total - self.finished}")
+            self.emit(f"the first point took {_clock(self.computed_seconds)}: at that pace about "
+                      f"{max(1, round(left / 60))} min for the remaining {self.total - self.finished}")
 
     def note(self, line: str) -> None:
         self.emit(line)

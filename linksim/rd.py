@@ -120,9 +120,9 @@ def is_rd_scenario(raw: dict) -> bool:
 
 def load_rd_scenario(path, overrides=(), values=None) -> RdScenario:
     """An :class:`RdScenario` from YAML (``--set`` overrides, verbatim ``values``), fully validated."""
-    from .config import drop_stale_compare, scenario_mapping
+    from .config import drop_stale_compare, overridden_keys, scenario_mapping
     raw = scenario_mapping(path, overrides, values)
-    drop_stale_compare(raw, overrides, lambda codecs: [from_mapping(RdCodec, c, f"codecs[{i}]").label()
+    drop_stale_compare(raw, overridden_keys(overrides), lambda codecs: [from_mapping(RdCodec, c, f"codecs[{i}]").label()
                                                        for i, c in enumerate(codecs)])
     return from_mapping(RdScenario, raw)
 

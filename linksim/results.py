@@ -115,7 +115,7 @@ def _fmt(value, ci=None, digits=3):
 
 
 def psnr_text(point: dict) -> str:
-    """A point's PSNR with its half-width, or ``lossless`` when every image arrived without error."""
+    """A point's PSNR (dB) with its half-width, or ``lossless`` when every image arrived without error."""
     from .metrics import PSNR_CAP_DB
     if point["psnr_db"] is not None and point["psnr_db"] >= PSNR_CAP_DB:
         return "lossless"

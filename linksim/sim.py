@@ -325,6 +325,7 @@ def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=No
     """
     from .channels import AWGNChannel
     from .progress import Progress
+    from .results import psnr_text
     progress = progress or Progress()
     images, labels = dataset.images, dataset.labels
     n_classes, pixels = len(dataset.classes), images.shape[1] * images.shape[2]
@@ -361,8 +362,9 @@ def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=No
                                      runs.outage[0][example_indices(len(images))])
         if label in compared:
             kept[label, snr, cpp] = runs
+        psnr = psnr_text(point)
         progress.done(f"{label:<14} snr {snr:g} dB cpp {cpp:g}: acc {point['accuracy']:.3f} "
-                      f"psnr {point['psnr_db']:.2f} dB outage {point['outage_rate']:.2f} "
+                      f"psnr {psnr}{'' if psnr == 'lossless' else ' dB'} outage {point['outage_rate']:.2f} "
                       + ("(stored)" if stored is not None else f"({seconds:.1f} s)"), computed=stored is None)
     comparisons = [{"a": a, "b": b, "snr_db": snr, "cpp_target": cpp,
                     **paired_gaps(kept[a, snr, cpp], kept[b, snr, cpp], labels, clean, names)}
