@@ -145,6 +145,7 @@ def _run_locked(scenario, out, scenario_text, resume, workers, address, threads,
                                     {"wall_seconds": round(time.time() - t0, 2), "encoding_cache": cache_stats()}),
            "points": result.points, "reference": result.reference, "cliff": cliffs(result.points, digital),
            "comparisons": result.comparisons}
+    progress.begin("writing results, figures and report.html")
     write_results(out, doc)
     write_figures_and_report(scenario, doc, result, dataset, out, scenario_text)
     return RunOutput(doc, result, out, time.time() - t0)
@@ -155,9 +156,9 @@ def grid_size(scenario: Scenario) -> int:
 
 
 def start_line(scenario: Scenario, n_images: int) -> str:
-    """What a run is about to do, said before the first weights load."""
-    return (f"{scenario.name}: {grid_size(scenario)} grid points ({len(scenario.codecs)} codecs x {len(scenario.snr_db)} SNRs x "
-            f"{len(scenario.cpp)} CPPs), {scenario.runs} runs of {n_images} images, "
+    """What a run is about to do, said once its codecs and judges are built, before the first point."""
+    return (f"{scenario.name}: {grid_size(scenario)} grid points ({len(scenario.codecs)} codecs x "
+            f"{len(scenario.snr_db)} SNRs x {len(scenario.cpp)} CPPs), {scenario.runs} runs of {n_images} images, "
             f"judges {', '.join(scenario.judge_names)}")
 
 
@@ -187,5 +188,5 @@ def importance_figure(node, originals, out: Path):
         "summed over R, G, B; weights with mean square 1 per image"
     title = f"importance map {params['type']}" + (f" ({options})" if options else "") + f": {scale}"
     caption = (f"The example test images (top) and their {params['type']} importance maps (bottom, {scale}; "
-               "brighter = more important to the judge; one colour scale for all, shown by the bar).")
+               "brighter = more important; one colour scale for all, shown by the bar).")
     return draw(images, block(images, labels), title, out / f"importance_{params['type']}.png", caption)

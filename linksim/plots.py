@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 
 #: (key, half-width key, axis label) of the sweep figures' metrics.
 METRICS = (("accuracy", "accuracy_ci95", "accuracy (top-1, primary judge)"),
-           ("rca", "rca_ci95", "RCA (same answer as on the clean image)"),
+           ("rca", "rca_ci95", "RCA (answer as on the clean image)"),
            ("f1_macro", "f1_ci95", "macro-F1"),
            ("psnr_db", "psnr_ci95", "PSNR (dB)"), ("ssim", "ssim_ci95", "SSIM"),
            ("outage_rate", "outage_ci95", "outage rate (images lost)"))
@@ -133,8 +133,8 @@ def sweep_figures(points: list, out_dir, reference: dict = None) -> list:
 
 def cliff_figure(cliff: list, path) -> Drawn:
     """Smallest CPP at which each digital codec delivers half the images, vs SNR (missing: never, in the grid)."""
-    fig, ax = plt.subplots(figsize=(5.2, 3.6))
     codecs = list(dict.fromkeys(c["codec"] for c in cliff))
+    fig, ax = plt.subplots(figsize=(5.2, 3.6 + 0.25 * len(codecs)))
     for i, codec in enumerate(codecs):
         rows = [c for c in cliff if c["codec"] == codec]
         ax.plot([c["snr_db"] for c in rows],
@@ -144,7 +144,8 @@ def cliff_figure(cliff: list, path) -> Drawn:
     ax.set_ylabel("smallest CPP delivering half", fontsize=10)
     ax.set_title("the digital cliff", fontsize=11)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=min(3, len(codecs)),
+              frameon=False)                                      # below the axes: it hides no point
     fig.tight_layout()
     return Drawn(save_figure(fig, path),
                  "Per digital codec and SNR, the smallest CPP of the grid at which at least half the images arrive "
@@ -214,7 +215,8 @@ def image_grids(originals: tuple, examples: dict, out_dir, classes, max_rows: in
     if len({k[0] for k in examples}) > 1:
         for snr, cpp in spread(list(dict.fromkeys((s, c) for _, s, c in examples)), max_points):
             rows = first + [(name, *v) for (name, s, c), v in examples.items() if (s, c) == (snr, cpp)]
-            path = _grid(rows, classes, labels, f"SNR {snr:g} dB, CPP {cpp:g}", out / f"images_{snr:g}dB_cpp{cpp:g}.png")
+            path = _grid(rows, classes, labels, f"SNR {snr:g} dB, CPP {cpp:g}",
+                         out / f"images_{snr:g}dB_cpp{cpp:g}.png")
             written.append(Drawn(path, f"Every codec at {snr:g} dB, CPP {cpp:g} on the same test images; {note}."))
     return written
 

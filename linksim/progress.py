@@ -35,7 +35,8 @@ class Progress:
         """``total`` units follow; ``line`` says what they are."""
 
     def begin(self, what: str) -> None:
-        """A unit named ``what`` starts (heartbeat lines name it while it runs)."""
+        """A unit named ``what`` starts (heartbeat lines name it while it runs); after the last unit, a
+        closing phase (writing figures) may be begun the same way."""
 
     def done(self, line: str, computed: bool = True) -> None:
         """The current unit finished; ``computed`` is False when it was reused from disk (no time estimate)."""
@@ -88,8 +89,9 @@ class _Timed(Progress):
         self.emit(f"[{self.finished}/{self.total}] {line}" + (f", ETA {_clock(left)}" if left is not None else ""),
                   advance=True)
         if first:
-            self.emit(f"the first point took {_clock(self.computed_seconds)}: at that pace about "
-                      f"{max(1, round(left / 60))} min for the remaining {self.total - self.finished}")
+            rest = "under a minute" if left < 60 else f"about {round(left / 60)} min"
+            self.emit(f"the first point took {_clock(self.computed_seconds)}: at that pace {rest} for the "
+                      f"remaining {self.total - self.finished}")
 
     def note(self, line: str) -> None:
         self.emit(line)
@@ -135,7 +137,8 @@ class Lines(_Timed):
         if running is None:
             self.emit(f"[{self.finished}/{self.total}] working")
         else:
-            self.emit(f"[{self.finished + 1}/{self.total}] {running[0]}: running for {_clock(running[1])}")
+            place = f"[{self.finished + 1}/{self.total}] " if self.finished < self.total else ""
+            self.emit(f"{place}{running[0]}: running for {_clock(running[1])}")
 
 
 class Bar(_Timed):
@@ -152,7 +155,7 @@ class Bar(_Timed):
 
     def begin(self, what: str) -> None:
         super().begin(what)
-        self.bar.set_postfix_str(what)
+        self.bar.set_postfix_str(what, refresh=True)
 
     def emit(self, line: str, advance: bool = False) -> None:
         self.tqdm.write(line, file=self.stream)

@@ -66,7 +66,8 @@ def _image(figure) -> str:
     data = base64.b64encode(path.read_bytes()).decode()
     text = f"{html.escape(caption)} " if caption else ""
     return f'<figure><img alt="{html.escape(caption or path.name)}" src="data:image/png;base64,{data}">' \
-           f'<figcaption class="note">{text}(<code>{html.escape(path.name)}</code>, PDF beside it)</figcaption></figure>'
+           f'<figcaption class="note">{text}(<code>{html.escape(path.name)}</code>, PDF beside it)' \
+           '</figcaption></figure>'
 
 
 def write_report(out_dir, doc: dict, scenario_text: str, figures) -> Path:
@@ -82,9 +83,10 @@ def write_report(out_dir, doc: dict, scenario_text: str, figures) -> Path:
     judges = doc["reference"].get("judges", {})
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{name} — linksim</title>"
              f"<style>{_STYLE}</style></head><body><h1>{name}</h1>",
-             "<p class='note'>Means ± 95% half-widths over images (DESIGN.md): accuracy and RCA Wilson, "
-             "PSNR/SSIM normal over run-averaged per-image values, macro-F1 a percentile bootstrap over images. RCA: the share of "
-             "received images the judge classifies as it classifies the original (no labels). "
+             "<p class='note'>Means ± 95% half-widths; the image is the unit of every interval: accuracy, RCA "
+             "and outage Wilson, PSNR/SSIM normal over run-averaged per-image values, macro-F1 a percentile "
+             "bootstrap over images. RCA: the share of received images the judge classifies as it classifies "
+             "the original (no labels). "
              "'CPP used' counts every symbol sent (whole codewords, padding, CRC).</p>",
              "<h2>Results</h2>", _points_table(doc["points"], judges)]
     parts.append(_table(["judge", "clean accuracy", "clean macro-F1"],

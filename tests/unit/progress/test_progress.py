@@ -36,8 +36,13 @@ def test_lines_heartbeat_names_the_running_unit():
         progress.begin("bpg_ldpc snr 5 dB cpp 0.25")
         time.sleep(2.5)
         progress.done("bpg_ldpc")
+        progress.begin("writing figures")
+        time.sleep(1.5)
     beats = [line for line in _lines(stream) if "running for" in line]
-    assert beats and all("[1/1] bpg_ldpc snr 5 dB cpp 0.25: running for 0:0" in line for line in beats)
+    unit = [line for line in beats if "bpg_ldpc" in line]
+    closing = [line for line in beats if "writing figures" in line]
+    assert unit and all("[1/1] bpg_ldpc snr 5 dB cpp 0.25: running for 0:0" in line for line in unit)
+    assert closing and all(line[9:].startswith("writing figures: running for") for line in closing)  # no [2/1]
 
 
 def test_silent_and_stream_choice():
