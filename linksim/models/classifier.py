@@ -20,8 +20,12 @@ def _conv_bn(x, filters, stride, weight_decay, relu=True, kernel=3):
 
 
 def _normalised_input():
-    """``(Keras input [N, 32, 32, 3] in [0, 255], its per-channel standardisation)``."""
-    inputs = tf.keras.Input((32, 32, 3))
+    """``(Keras input [N, H, W, 3] in [0, 255], its per-channel standardisation)``.
+
+    Any H, W: the networks are convolutional up to one global average pooling, so a judge trained at
+    32x32 also runs (as an illustration) on a larger photo.
+    """
+    inputs = tf.keras.Input((None, None, 3))
     return inputs, tf.keras.layers.Normalization(mean=_MEAN, variance=[s * s for s in _STD])(inputs)
 
 

@@ -42,7 +42,7 @@ class HevrcTrainConfig(QmapTrainConfig):
         init: the weights the stage starts from (stage 2: ``qmap2021``; stage 3:
             a stage-2 run's ``hevrc_nogan.weights.npz`` or zoo name); ``t1`` and ``t2``
             must be theirs (the defaults are the shipped ``qmap2021``'s).
-        sfm_weight: lambda_SFM.
+        sfm_weight: lambda_SFM; 1 is the ablation's pick (``benchmarks/RESULTS.md``, "HEVRC loss weights").
         gan_weight: lambda_GAN (stage 3).
         feature_classifier: zoo classifier whose features ``L_SFM`` matches
             (the base network, no flip averaging).
@@ -54,7 +54,7 @@ class HevrcTrainConfig(QmapTrainConfig):
     t2: float = bounded(10.46, lo=0.0, hi=20.0)
     init: str = "qmap2021"
     stage: int = bounded(2, lo=2, hi=3)
-    sfm_weight: float = bounded(0.3, lo=0.0, hi=1e3)
+    sfm_weight: float = bounded(1.0, lo=0.0, hi=1e3)
     gan_weight: float = bounded(0.02, lo=0.0, hi=1e3)
     feature_classifier: str = "resnet32"
     disc_width: int = bounded(64, lo=4, hi=1024)

@@ -22,4 +22,12 @@ def test_densenet_depth_is_checked_and_layers_add_growth_channels():
         densenet_bc(depth=41)
     features, _ = cam_head(densenet_bc(depth=10, growth=4))
     # stem 8, block 1 adds 4 -> 12, transition 6, block 2 -> 10, transition 5, block 3 -> 9 channels at 8x8
-    assert tuple(features.outputs[0].shape[1:]) == (8, 8, 9)
+    maps, _ = features(np.zeros((1, 32, 32, 3), np.float32), training=False)
+    assert tuple(maps.shape[1:]) == (8, 8, 9)
+
+
+@pytest.mark.parametrize("arch", ["resnet20", "vgg8"])
+def test_a_judge_runs_at_any_image_size(arch):
+    """Convolutional up to the global pooling: a 32x32-trained judge also runs on a larger photo."""
+    logits = ARCHITECTURES[arch]()(np.zeros((1, 64, 96, 3), np.float32), training=False)
+    assert logits.shape == (1, 10)
