@@ -205,14 +205,14 @@ def run_jnd(scenario: JndScenario, out, progress=None) -> dict:
     wanted = [(split, count) for split, count in (("test", scenario.test_images), ("train", scenario.train_images))
               if count]
     with run_lock(out), (progress or Progress()) as progress:
-        progress.start(len(wanted), f"{scenario.name}: DMV-JND of {scenario.weights} on "
-                                    + ", ".join(f"{count} {split} images" for split, count in wanted))
         t0 = time.time()
         net, config = load_network(scenario.weights)
         trained = tuple(config["classifiers"])
         names = trained + tuple(n for n in scenario.transfer if n not in trained)
         judges = _Judges(names, scenario.batch_size)
         cam_nets = {n: zoo.load_classifier(n, base=True) for n in trained}
+        progress.start(len(wanted), f"{scenario.name}: DMV-JND of {scenario.weights} on "
+                                    + ", ".join(f"{count} {split} images" for split, count in wanted))
         jnd_of = lambda images: guided_perturbations(net, cam_nets, images, scenario.batch_size)
         rng = np.random.default_rng(scenario.seed)
         splits, examples = {}, None

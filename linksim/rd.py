@@ -157,10 +157,11 @@ def _summary(values: np.ndarray) -> dict:
     return {"mean": float(np.mean(values)), "ci95": metrics.normal_halfwidth(values)}
 
 
-def evaluate(scenario: RdScenario, dataset, judges: dict, progress=None) -> dict:
+def evaluate(scenario: RdScenario, dataset, judges: dict, progress=None, sources=None) -> dict:
     """Every codec's operating points on ``dataset``; returns the ``rd.json`` document's body.
 
-    ``progress``: a started :class:`~linksim.progress.Progress`, one unit per operating point (silent if None).
+    ``progress``: a started :class:`~linksim.progress.Progress`, one unit per operating point (silent if None);
+    ``sources``: those of :func:`build_sources` (built here when None).
     """
     from .codecs.separate import shared_cache
     from .data import default_cache_dir, fallback_image
@@ -174,7 +175,7 @@ def evaluate(scenario: RdScenario, dataset, judges: dict, progress=None) -> dict
     clean = evaluator.predict(images)
     curves, per_image = [], {}
     fallback = fallback_image(images.shape[1:])
-    for codec, source in zip(scenario.codecs, build_sources(scenario)):
+    for codec, source in zip(scenario.codecs, sources or build_sources(scenario)):
         cache = shared_cache(None if codec.cache == "memory" else str(default_cache_dir() / "encodings.sqlite"))
         ladder = QualityLadder(source, images, cache, fallback)
         t0 = time.time()
@@ -330,12 +331,12 @@ def _run_rd_locked(scenario: RdScenario, out: Path, threads, progress) -> dict:
     if threads is not None:
         configure_threads(threads)
     dataset = preflight(scenario)
+    judges, sources = load_judges(scenario), build_sources(scenario)      # their errors come before any line
     count = sum(len(c.qualities) + len(c.targets_bpp) for c in scenario.codecs)
     progress.start(count, f"{scenario.name}: {count} operating points of {len(scenario.codecs)} source codecs on "
                           f"{len(dataset)} images, judges {', '.join(scenario.judge_names)}")
-    judges = load_judges(scenario)
     t0 = time.time()
-    body = evaluate(scenario, dataset, judges, progress)
+    body = evaluate(scenario, dataset, judges, progress, sources)
     doc = {"scenario": to_plain(scenario),
            "provenance": provenance(0, dataset.source, {n: zoo.entry(n)["sha256"] for n in weight_names(scenario)},
                                     {"wall_seconds": round(time.time() - t0, 2)}),
