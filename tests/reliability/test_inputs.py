@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from linksim import zoo
 from reliability_helpers import run_cli
 
 CHEAP = "snr_db: [5]\ncpp: [0.25]\nimages: 10\nruns: 1\nssim: false\n"
@@ -14,7 +15,8 @@ def test_a_judge_that_is_not_a_classifier_is_refused_by_validate_and_run(scenari
     for command in ("validate", "run"):
         code, err = run_cli(capsys, command, path)
         assert code == 2 and len(err) == 1 and err[0].startswith(
-            "linksim: error: 'ar_jscc' is not a classifier (arch ar_jscc); classifiers: resnet20, resnet32"), err
+            "linksim: error: 'ar_jscc' is not a classifier (arch ar_jscc); classifiers: "
+            + ", ".join(zoo.classifier_names())), err
 
 
 @pytest.fixture
