@@ -131,7 +131,7 @@ def _data_options(args) -> dict:
 
 def _validate(args) -> int:
     from .config import read_yaml
-    from .pipeline import preflight
+    from .pipeline import grid_size, preflight
     from .sim import build_codecs
     if "curves" in read_yaml(args.scenario):                   # a BER scenario (linksim ber)
         from .ber import validate_scenario
@@ -154,15 +154,14 @@ def _validate(args) -> int:
         rd = load_rd_scenario(args.scenario, args.set or (), _data_options(args))
         preflight(rd)
         build_sources(rd)                                # weights and qualities fail here, not in `linksim rd`
-        points = sum(len(c.qualities) + len(c.targets_bpp) for c in rd.codecs)
+        points = sum(c.point_count for c in rd.codecs)
         print(f"{args.scenario}: ok (rd scenario: {len(rd.codecs)} source codecs, {points} operating points)")
         return 0
     scenario = _scenario_from_args(args)
     preflight(scenario)
     build_codecs(scenario)
-    grid = len(scenario.codecs) * len(scenario.snr_db) * len(scenario.cpp)
     print(f"{args.scenario}: ok ({len(scenario.codecs)} codecs x {len(scenario.snr_db)} SNR x "
-          f"{len(scenario.cpp)} CPP = {grid} points, {scenario.runs} runs each)")
+          f"{len(scenario.cpp)} CPP = {grid_size(scenario)} points, {scenario.runs} runs each)")
     return 0
 
 

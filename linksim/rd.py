@@ -63,6 +63,11 @@ class RdCodec:
     def label(self) -> str:
         return self.source.label()
 
+    @property
+    def point_count(self) -> int:
+        """Operating points of this codec: its qualities or its target rates."""
+        return len(self.qualities) + len(self.targets_bpp)
+
 
 @dataclass(frozen=True)
 class RdScenario:
@@ -179,7 +184,7 @@ def evaluate(scenario: RdScenario, dataset, judges: dict, progress=None, sources
         cache = shared_cache(None if codec.cache == "memory" else str(default_cache_dir() / "encodings.sqlite"))
         ladder = QualityLadder(source, images, cache, fallback)
         t0 = time.time()
-        count = len(codec.qualities) + len(codec.targets_bpp)
+        count = codec.point_count
         points = operating_points(source, codec, ladder, pixels)
         for k in range(count):
             progress.begin(f"{codec.label()}: encoding point {k + 1} of {count}")
@@ -332,7 +337,7 @@ def _run_rd_locked(scenario: RdScenario, out: Path, threads, progress) -> dict:
         configure_threads(threads)
     dataset = preflight(scenario)
     judges, sources = load_judges(scenario), build_sources(scenario)      # their errors come before any line
-    count = sum(len(c.qualities) + len(c.targets_bpp) for c in scenario.codecs)
+    count = sum(c.point_count for c in scenario.codecs)
     progress.start(count, f"{scenario.name}: {count} operating points of {len(scenario.codecs)} source codecs on "
                           f"{len(dataset)} images, judges {', '.join(scenario.judge_names)}")
     t0 = time.time()
