@@ -355,11 +355,13 @@ def compare_pairs(scenario) -> tuple:
 
 
 def _registries() -> tuple:
-    """Every registry whose config objects appear in scenarios (codecs, importance maps, source codecs)."""
+    """Every registry whose config objects appear in scenarios (codecs, importance maps, source codecs,
+    channels)."""
+    from .channels.base import CHANNELS
     from .codecs.source.base import SOURCES
     from .importance.base import IMPORTANCE_MAPS
     from .registry import CODECS
-    return CODECS, IMPORTANCE_MAPS, SOURCES
+    return CODECS, IMPORTANCE_MAPS, SOURCES, CHANNELS
 
 
 def codec_labels(codecs) -> list:

@@ -35,7 +35,7 @@ def test_uncoded_ber_matches_closed_form(mod, snr_db):
 def test_coded_point_keys_stop_rule_and_seed():
     kw = dict(target_block_errors=20, max_bits=324 * 2000, seed=3)
     a = ber.simulate("qpsk", "ldpc-80211n-648-r12", 1.0, **kw)
-    assert set(a) == {"snr_db", "ber", "bler", "bits", "bit_errors", "blocks", "block_errors"}
+    assert set(a) == {"snr_db", "ber", "bler", "bits", "bit_errors", "blocks", "block_errors", "ber_ci95", "bler_ci95"}
     assert a["block_errors"] >= 20 and a["bits"] < kw["max_bits"]   # stopped by the target
     assert a["bits"] == a["blocks"] * 324
     assert a == ber.simulate("qpsk", "ldpc-80211n-648-r12", 1.0, **kw)
@@ -68,7 +68,10 @@ def test_ber_subcommand_writes_json_and_png(tmp_path, capsys):
     assert [p["snr_db"] for p in doc["points"]] == [0, 6, 7.5]
     assert isinstance(doc["points"][0]["snr_db"], int)
     for p in doc["points"]:
-        assert set(p) == {"snr_db", "ber", "bler", "bits", "bit_errors", "blocks", "block_errors"}
+        assert set(p) == {"snr_db", "ber", "bler", "bits", "bit_errors", "blocks", "block_errors", "ber_ci95",
+                          "bler_ci95"}
+        assert p["ber_ci95"][0] <= p["ber"] <= p["ber_ci95"][1] and p["bler_ci95"][0] <= p["bler"] <= p["bler_ci95"][1]
+    assert doc["channel"] == {"type": "awgn"}
     assert (out / "ber.png").stat().st_size > 1000
     assert "BLER" in capsys.readouterr().out
 

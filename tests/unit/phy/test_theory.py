@@ -28,3 +28,21 @@ def test_shannon_limit_inverts_awgn_capacity():
     limit = shannon_limit_db(efficiency)
     assert np.allclose(np.log2(1 + 10 ** (limit / 10)), efficiency)
     assert shannon_limit_db(3.0) == pytest.approx(10 * np.log10(7))
+
+
+@pytest.mark.parametrize("modulation", ["bpsk", "qpsk", "qam16", "qam64"])
+def test_rician_ber_spans_rayleigh_to_awgn(modulation):
+    from linksim.phy.theory import rayleigh_ber, rician_ber
+    snrs = np.array([0.0, 10.0, 20.0])
+    np.testing.assert_allclose(rician_ber(modulation, snrs, 0.0), rayleigh_ber(modulation, snrs), rtol=1e-7)
+    moderate = snrs[:2]                  # at 1e-23 and below even K = 1e5's scatter sets the tail
+    np.testing.assert_allclose(rician_ber(modulation, moderate, 1e5), uncoded_ber(modulation, moderate), rtol=0.02)
+    assert np.all(np.diff(rayleigh_ber(modulation, snrs)) < 0)
+
+
+def test_rayleigh_outage_is_the_exponential_tail():
+    from linksim.phy.theory import rayleigh_outage
+    power = np.random.default_rng(0).exponential(1.0, 1_000_000)          # |h|^2 of CN(0, 1)
+    for bits, symbols, snr_db in ((2048, 256, 20.0), (500, 256, 5.0), (100, 300, 0.0)):
+        capacity = symbols * np.log2(1 + 10 ** (snr_db / 10) * power)
+        assert rayleigh_outage(bits, symbols, snr_db) == pytest.approx(np.mean(capacity < bits), abs=2e-3)

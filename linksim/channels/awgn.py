@@ -12,11 +12,15 @@ sequence of calls.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import tensorflow as tf
 from sionna.channel import AWGN
 
-__all__ = ["snr_db_to_no", "AWGNChannel", "measure_esno_db"]
+from .base import CHANNELS, Channel, Received
+
+__all__ = ["snr_db_to_no", "AWGNChannel", "measure_esno_db", "AWGNConfig", "Awgn"]
 
 
 def snr_db_to_no(snr_db):
@@ -70,3 +74,30 @@ def measure_esno_db(x, y) -> float:
     x = np.asarray(x)
     y = np.asarray(y)
     return float(10.0 * np.log10(np.mean(np.abs(x) ** 2) / np.mean(np.abs(y - x) ** 2)))
+
+
+@dataclass(frozen=True)
+class AWGNConfig:
+    """``{type: awgn}`` (the default channel): complex AWGN at Es/N0, every gain 1."""
+
+
+class Awgn(Channel):
+    """The :class:`~linksim.channels.base.Channel` interface over :class:`AWGNChannel`: gains of 1 and
+    perfect knowledge of them."""
+
+    def __init__(self, config: AWGNConfig = AWGNConfig()):
+        self.config = config
+        self._awgn = AWGNChannel()
+
+    def draw_gains(self, rows: int, n_blocks: int, seed=None):
+        return tf.ones([rows, n_blocks], tf.complex64)
+
+    def __call__(self, x, snr_db, block=None, gains=None, seed=None) -> Received:
+        x = tf.convert_to_tensor(x, tf.complex64)
+        ones = tf.ones_like(x)
+        return Received(self._awgn(x, snr_db), ones, ones)
+
+
+@CHANNELS.register("awgn", AWGNConfig)
+def _awgn(config: AWGNConfig) -> Awgn:
+    return Awgn(config)
