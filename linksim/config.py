@@ -298,6 +298,9 @@ class Scenario:
             ``fsimc``, ``feature_distance_<net>``, ``frechet_<net>``.
         feature_classifier: zoo classifier of the feature metrics.
         frechet_resamples: bootstrap resamples of the Frechet interval.
+        channel: channel node ``{type: awgn}`` (the default), ``{type: rayleigh_block, ...}`` or
+            ``{type: rician_block, k_factor_db: ...}`` (see :mod:`linksim.channels`); ``snr_db`` is then
+            the average received Es/N0.
     """
     codecs: tuple = node(lambda: _registries()[0], None, many=True)
     name: str = "scenario"
@@ -315,6 +318,7 @@ class Scenario:
     perceptual: typing.Tuple[str, ...] = bounded((), choices=PERCEPTUAL_METRICS)
     feature_classifier: str = "vgg8"
     frechet_resamples: int = bounded(100, lo=10, hi=10000)
+    channel: typing.Any = node(lambda: _registries()[3])
 
     def __post_init__(self):
         if not self.codecs:
@@ -330,6 +334,12 @@ class Scenario:
 
     judge_names = property(lambda self: judge_names(self), doc="The primary classifier, then the further judges.")
     compare_pairs = property(lambda self: compare_pairs(self), doc="``compare`` as ``(a, b)`` label pairs.")
+
+    @property
+    def channel_key(self):
+        """The channel node of a point's key: None for AWGN (written or not)."""
+        plain = to_plain(self.channel) if self.channel is not None else None
+        return None if plain is None or plain == {"type": "awgn"} else plain
 
     @property
     def evaluation_key(self):

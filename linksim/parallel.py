@@ -19,15 +19,14 @@ class _PointWorker:
     """One Ray actor: models built once, then :meth:`run` per grid point."""
 
     def __init__(self, scenario, images, threads: int):
-        from .channels import AWGNChannel
         from .pipeline import Setup
-        from .sim import configure_threads
+        from .sim import configure_threads, scenario_channel
         configure_threads(threads)
         self.scenario, self.images = scenario, images
         setup = Setup.build(scenario)
         self.codecs = setup.codecs
         self.evaluator = setup.evaluator(scenario, images)
-        self.channel = AWGNChannel()
+        self.channel = scenario_channel(scenario)
 
     def run(self, label: str, snr_db: float, cpp: float, key: str):
         from .sim import run_point

@@ -49,13 +49,16 @@ def preflight(scenario):
     """Every check a run makes before any work, for ``run`` and ``validate`` alike; returns the dataset.
 
     The data path and the image count (``images`` per class), the judges (zoo classifiers, or a classifier
-    run's weights file by path), and every weights file the scenario names, each against its sha256.
+    run's weights file by path), every weights file the scenario names, each against its sha256, and the
+    channel against the grid (pilots).
 
     Raises:
-        DataError, WeightsError: with one line naming what is wrong.
+        DataError, WeightsError, ConfigError: with one line naming what is wrong.
     """
     from . import zoo
+    from .sim import scenario_channel
     dataset = load_dataset(scenario)
+    scenario_channel(scenario, dataset.images.shape[1:3])
     for name in scenario.judge_names:
         zoo.classifier_entry(name)
     for name in weight_names(scenario):

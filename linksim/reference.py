@@ -129,6 +129,7 @@ def sections() -> list:
     from .ber import BerCurve, BerScenario
     from .codecs.source.base import SOURCES
     from .config import Scenario
+    from .channels.base import CHANNELS
     from .importance.base import IMPORTANCE_MAPS
     from .jnd import JndScenario
     from .rd import RdCodec, RdScenario
@@ -145,13 +146,14 @@ def sections() -> list:
             ("Source codecs", SOURCES, "The `source:` node of a digital link (`ldpc_link`, `adaptive_link`, "
                                        "`capacity_link` and the `bpg_*` links) and of an rd codec."),
             ("Importance maps", IMPORTANCE_MAPS, "A scenario's `importance:` node, and the `strategy` of the "
-                                                 "`qmap` source when it names a map.")):
+                                                 "`qmap` source when it names a map."),
+            ("Channels", CHANNELS, "A scenario's (or a BER scenario's) `channel:` node; AWGN when absent. "
+                                   "Under fading `snr_db` is the average received Es/N0, the transmitter knows "
+                                   "only that average, and the receiver equalises with its CSI.")):
         out.append((2, title, where, None))
         for name in registry.names():
             cls = registry.config_class(name)
             out.append((3, f"`{name}`", _summary(cls), cls))
-    out.append((2, "Channel", "The channel is AWGN at the scenario's Es/N0 (`linksim.channels.AWGNChannel`, "
-                              "on `sionna.channel.AWGN`); it has no keys.", None))
     out += [(2, "Rate-distortion scenario (`linksim rd`)", _summary(RdScenario), RdScenario),
             (3, "Each item of `codecs:`", _summary(RdCodec), RdCodec),
             (2, "DMV-JND scenario (`linksim jnd`)", _summary(JndScenario), JndScenario),

@@ -15,9 +15,10 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from . import metrics
-from .codecs.base import as_uint8
+from .codecs.base import as_uint8, symbol_budget
 from .config import Scenario, codec_labels
 from .data import Dataset
+from .errors import ConfigError
 
 
 def derive_seed(seed: int, codec: str, snr_db: float, cpp: float, run: int) -> int:
@@ -220,23 +221,49 @@ def example_indices(n_images: int, count: int = 8) -> np.ndarray:
     return np.unique(np.linspace(0, n_images - 1, min(count, n_images)).astype(int))
 
 
+def fade_seed(seed: int, snr_db: float, cpp: float, run: int) -> list:
+    """Stateless seed ``[2]`` of one run's fades: from (seed, SNR, CPP, run) alone, never the codec, so
+    every codec meets the same fade on the same image."""
+    return [derive_seed(seed, "<fades>", snr_db, cpp, run), run]
+
+
+def pilot_cpp(channel, height: int, width: int) -> float:
+    """CPP the pilots of one image take (estimated CSI, one coherence block per image)."""
+    return channel.pilots / (height * width)
+
+
 def run_point(codec, label: str, images, snr_db: float, cpp: float, n_runs: int, seed: int,
               evaluator: Evaluator, channel) -> PointRuns:
-    """Transmit once, then R runs of channel + receive + evaluation."""
+    """Transmit once, then R runs of channel + receive + evaluation.
+
+    ``channel``: a :class:`~linksim.channels.base.Channel`. Under fading every run draws one
+    :class:`~linksim.channels.base.Fades` table from :func:`fade_seed`, and even a noise-free codec
+    (the capacity bound) meets a new fade each run. Pilots of estimated CSI are charged to the budget:
+    the codec transmits at the CPP left after them, and each image's channel uses include them.
+    """
     import sionna
-    tx = codec.transmit(images, snr_db, cpp)
+    height, width = images.shape[1:3]
+    pilots = pilot_cpp(channel, height, width)
+    tx = codec.transmit(images, snr_db, cpp - pilots)
+    if channel.pilots:
+        tx.channel_uses = np.where(tx.outage & (tx.channel_uses == 0), 0, tx.channel_uses + channel.pilots)
+    deterministic = not codec.uses_channel and not channel.fading
     per_run = []
     for r in range(n_runs):
-        if r > 0 and not codec.uses_channel:
+        if r > 0 and deterministic:
             per_run.append(per_run[0])     # deterministic codec: every run is the same
             continue
-        received = tx.symbols
+        received, fades = tx.symbols, None
+        if channel.fading:
+            fades = channel.fades(len(images), symbol_budget(cpp, height, width), snr_db,
+                                  fade_seed(seed, snr_db, cpp, r))
         if codec.uses_channel and tx.symbols.size:
             sionna.config.seed = derive_seed(seed, label, snr_db, cpp, r)
-            received = channel(tx.symbols, snr_db)
-        rx = codec.receive(received, tx, snr_db)
+            received = (channel.send(tx.symbols, tx.layout, fades, snr_db).reshape(tx.symbols.shape)
+                        if channel.fading else channel(tx.symbols, snr_db).symbols)
+        rx = codec.receive(received, tx, snr_db, fades) if channel.fading else codec.receive(received, tx, snr_db)
         shown = as_uint8(rx.images)
-        repeats = codec.digital or not codec.uses_channel      # the same images come back run after run
+        repeats = codec.digital or deterministic              # the same images come back run after run
         per_run.append((evaluator.evaluate(shown, memoise=repeats), rx.outage, shown[example_indices(len(shown))]))
     measured = [m for m, _, _ in per_run]
     stack = lambda values: np.stack(list(values))
@@ -250,6 +277,25 @@ def run_point(codec, label: str, images, snr_db: float, cpp: float, n_runs: int,
                      {name: stack(m.perceptual[name] for m in measured) for name in measured[0].perceptual},
                      {name: np.array([v["value"], v["bias_corrected"], v["ci95_low"], v["ci95_high"]])
                       for name, v in frechet.items()})
+
+
+def scenario_channel(scenario: Scenario, image_shape=None):
+    """The scenario's :class:`~linksim.channels.base.Channel` (AWGN when it names none).
+
+    Raises:
+        ConfigError: estimated CSI with another coherence than ``per_image`` (a scenario charges pilots
+            once per image), or pilots that outspend a CPP of the grid (``image_shape`` ``(H, W)`` given).
+    """
+    from .channels import CHANNELS, AWGNConfig
+    channel = CHANNELS.build(scenario.channel or AWGNConfig())
+    if channel.pilots and channel.config.coherence != "per_image":
+        raise ConfigError("channel: a scenario charges pilots once per image: csi 'estimated' needs "
+                          "coherence 'per_image'")
+    if channel.pilots and image_shape is not None:
+        short = [c for c in scenario.cpp if symbol_budget(c, *image_shape) <= channel.pilots]
+        if short:
+            raise ConfigError(f"channel: {channel.pilots} pilots leave no symbol at CPP {short[0]:g}")
+    return channel
 
 
 def build_codecs(scenario: Scenario) -> dict:
@@ -308,7 +354,7 @@ def grid_points(scenario: Scenario, judge_names: tuple, dataset: Dataset, with_k
     configs = dict(zip(codec_labels(scenario.codecs), (to_plain(c) for c in scenario.codecs)))
     digest = images_digest(dataset.images, dataset.labels) if with_keys else None
     return [(label, snr, cpp, point_key(label, config, snr, cpp, scenario.runs, scenario.seed, judge_names, digest,
-                                        scenario.evaluation_key) if with_keys else None)
+                                        scenario.evaluation_key, scenario.channel_key) if with_keys else None)
             for label, config in configs.items() for snr in scenario.snr_db for cpp in scenario.cpp]
 
 
@@ -323,7 +369,6 @@ def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=No
         store: optional :class:`~linksim.store.PointStore`: points found there
             are reused, every computed point is saved there as it finishes.
     """
-    from .channels import AWGNChannel
     from .progress import Progress
     from .results import psnr_text
     progress = progress or Progress()
@@ -337,7 +382,7 @@ def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=No
                  "judges": {name: {"clean_accuracy": float(np.mean(clean[j] == labels)),
                                    "clean_f1_macro": metrics.f1_macro(labels, clean[j], n_classes)}
                             for j, name in enumerate(names)}}
-    channel = AWGNChannel()
+    channel = scenario_channel(scenario, images.shape[1:3])
     points, examples, kept = [], {}, {}
     compared = {label for pair in scenario.compare_pairs for label in pair}
     codecs = codecs or build_codecs(scenario)

@@ -37,10 +37,15 @@ _EXTRA = ("perceptual__", "frechet__")
 
 
 def point_key(codec_label: str, codec_config: dict, snr_db: float, cpp: float, runs: int, seed: int,
-              judges: tuple, images_digest: str, evaluation=None) -> str:
-    """Hex key of one grid point's outcome (``evaluation``: the scenario's perceptual metrics, if any)."""
+              judges: tuple, images_digest: str, evaluation=None, channel=None) -> str:
+    """Hex key of one grid point's outcome (``evaluation``: the scenario's perceptual metrics, if any;
+    ``channel``: its channel node, None for AWGN, so AWGN keys are those of before channels had a node)."""
     parts = [codec_label, codec_config, float(snr_db), float(cpp), runs, seed, list(judges), images_digest]
-    text = json.dumps(parts if evaluation is None else parts + [evaluation], sort_keys=True)
+    if evaluation is not None or channel is not None:
+        parts.append(evaluation)
+    if channel is not None:
+        parts.append(channel)
+    text = json.dumps(parts, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

@@ -67,6 +67,42 @@ class Channel(abc.ABC):
         """Complex ``[rows, n_blocks]`` gains; ``seed`` int32 ``[2]`` stateless (None: Sionna's generator)."""
 
 
+@dataclass
+class Fades:
+    """One run's fades at one grid point: a gain per (image, coherence block), as it acted and as the
+    receiver knows it.
+
+    Attributes:
+        true: complex ``[N, B]`` gains that act on the symbols.
+        known: complex ``[N, B]`` the receiver's CSI (``true`` when perfect, least-squares otherwise).
+        coherence, coherence_symbols: how symbols map onto the ``B`` columns (:func:`block_index`).
+    """
+    true: np.ndarray
+    known: np.ndarray
+    coherence: str
+    coherence_symbols: int = 1
+
+    def block(self, position, codeword) -> np.ndarray:
+        """Column of each symbol, from its position in its image's transmission and its codeword ordinal."""
+        if self.coherence == "per_image":
+            return np.zeros_like(position)
+        return codeword if self.coherence == "per_codeword" else position // self.coherence_symbols
+
+    def at(self, image, position, codeword, known: bool = True) -> np.ndarray:
+        """Complex gain ``[S]`` of symbols of ``image`` at ``position`` in codeword ``codeword`` (all int
+        ``[S]``): the receiver's estimate, or the true gain when ``known`` is False."""
+        table = self.known if known else self.true
+        return table[image, self.block(position, codeword)]
+
+    def capacity_bits(self, symbols: int, snr_db: float) -> np.ndarray:
+        """Per image, the instantaneous capacity ``sum_s log2(1 + snr |h_s|^2)`` of its first ``symbols``
+        positions (one codeword: a capacity-achieving stream has no codeword structure)."""
+        position = np.arange(symbols)
+        columns = self.block(position, np.zeros_like(position))
+        power = np.abs(self.true[:, columns]) ** 2
+        return np.log2(1.0 + 10.0 ** (snr_db / 10.0) * power).sum(axis=1)
+
+
 def blocks_of(symbols_per_row: int, coherence: str, coherence_symbols: int = 1, codeword_symbols: int = 0):
     """Coherence block index ``[S]`` of each of a row's ``symbols_per_row`` symbols.
 

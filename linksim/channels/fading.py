@@ -19,12 +19,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import tensorflow as tf
 
 from ..config import bounded
 from ..errors import ConfigError
 from .awgn import AWGNChannel, snr_db_to_no
-from .base import CHANNELS, COHERENCE, Channel, Received
+from .base import CHANNELS, COHERENCE, Channel, Fades, Received, n_blocks
 
 
 def rician_gains(normal_re, normal_im, k_factor: float):
@@ -84,7 +85,11 @@ class RayleighBlockConfig:
 @dataclass(frozen=True)
 class RicianBlockConfig(RayleighBlockConfig):
     """``{type: rician_block, k_factor_db: K}``: as ``rayleigh_block`` with a line-of-sight part of power
-    ``K / (K + 1)`` (``rayleigh_block`` is ``K = 0``)."""
+    ``K / (K + 1)`` (``rayleigh_block`` is ``K = 0``).
+
+    Attributes:
+        k_factor_db: K, the line-of-sight to scattered power ratio, in dB (large: AWGN).
+    """
     k_factor_db: float = bounded(0.0, lo=-60.0, hi=60.0)
 
     @property
@@ -120,6 +125,23 @@ class BlockFadingChannel(Channel):
 
     def draw_gains(self, rows: int, n_blocks: int, seed=None):
         return rician_gains(*_normals([rows, n_blocks], seed), self.k_factor)
+
+    def fades(self, images: int, budget: int, snr_db: float, seed) -> Fades:
+        """One run's :class:`~linksim.channels.base.Fades` of ``images`` images at a budget of ``budget``
+        symbols each, from ``seed`` int32 ``[2]`` alone: one column per block the budget can hold (a
+        codeword per symbol at most), so every codec meets the same table."""
+        c = self.config
+        width = n_blocks(max(budget, 1), c.coherence, c.coherence_symbols, codeword_symbols=1)
+        seed = tf.convert_to_tensor(seed, tf.int32)
+        true = self.draw_gains(images, width, seed)
+        known = true if not self.pilots else ls_estimate(true, snr_db, self.pilots, seed + [1, 0])
+        return Fades(true.numpy(), tf.convert_to_tensor(known).numpy(), c.coherence, c.coherence_symbols)
+
+    def send(self, x, layout, fades: Fades, snr_db):
+        """``h x + w`` for sent symbols ``x`` complex ``[S]`` at the places ``layout``
+        (:class:`~linksim.codecs.base.SymbolLayout`) gives them; the noise from Sionna's generator."""
+        h = fades.at(layout.image, layout.position, layout.codeword, known=False)
+        return self._awgn(tf.constant(h * np.asarray(x).reshape(-1), tf.complex64), snr_db).numpy()
 
     def __call__(self, x, snr_db, block, gains, seed=None) -> Received:
         x = tf.convert_to_tensor(x, tf.complex64)

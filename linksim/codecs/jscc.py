@@ -35,7 +35,7 @@ import numpy as np
 from ..config import bounded
 from ..data import fallback_image
 from ..registry import CODECS
-from .base import Codec, Reception, Transmission
+from .base import Codec, Reception, SymbolLayout, Transmission
 
 
 @dataclass(frozen=True)
@@ -125,14 +125,18 @@ class DeepJSCC(Codec):
         symbols, masks = np.concatenate(symbols), np.concatenate(masks)
         uses = masks.sum(axis=1).astype(np.int64) * SYMBOLS_PER_GROUP
         return Transmission(symbols[masks].astype(np.complex64), uses, np.zeros(n, np.int64),
-                            np.zeros(n, bool), state=(masks, images.shape))
+                            np.zeros(n, bool), state=(masks, images.shape),
+                            layout=SymbolLayout.of_rows(np.nonzero(masks)[0], SYMBOLS_PER_GROUP))
 
-    def receive(self, received, tx, snr_db):
+    def receive(self, received, tx, snr_db, fades=None):
         import tensorflow as tf
         from ..models.jscc import SYMBOLS_PER_GROUP
         masks, shape = tx.state
         if masks is None:
             return Reception(np.broadcast_to(fallback_image(shape[1:]), shape).copy(), tx.outage.copy())
+        if fades is not None:                 # MMSE: the linear estimate of each symbol, bounded in a deep fade
+            h = fades.at(tx.layout.image, tx.layout.position, tx.layout.codeword).reshape(received.shape)
+            received = (np.conj(h) * received / (np.abs(h) ** 2 + 10.0 ** (-snr_db / 10.0))).astype(np.complex64)
         grid = np.zeros(masks.shape + (SYMBOLS_PER_GROUP,), np.complex64)
         grid[masks] = received
         out = []

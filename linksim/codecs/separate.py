@@ -38,7 +38,7 @@ from ..config import bounded, node
 from ..data import default_cache_dir, fallback_image
 from ..errors import BitstreamError
 from ..registry import CODECS
-from .base import Codec, Reception, Transmission, symbol_budget
+from .base import Codec, Reception, SymbolLayout, Transmission, symbol_budget
 from .source.base import SOURCES, QualityLadder, decode_many, decoded
 from .source.bpg import BpgSourceConfig
 from .source.cache import EncodingCache
@@ -122,7 +122,7 @@ class _DigitalLink(Codec):
     def _send(self, ladder, choices, budget):
         """Build a Transmission from per-image choices ``(pipe, grid position)`` or None (outage)."""
         n = len(ladder.images)
-        groups, symbols, offset = [], [], 0
+        groups, symbols, layouts, offset = [], [], [], 0
         source_bits = np.zeros(n, np.int64)
         uses = np.zeros(n, np.int64)
         by_pipe = {}
@@ -137,12 +137,16 @@ class _DigitalLink(Codec):
                 uses[i] = pipe.symbols_for(len(p))
             groups.append(_Group(pipe, indices, layout, offset, offset + len(syms)))
             symbols.append(syms)
+            layouts.append(SymbolLayout.of_rows(np.repeat(indices, layout.codewords), pipe.symbols_per_codeword,
+                                                rows_per_codeword=1))
             offset += len(syms)
         assert np.all(uses <= budget), "a digital codec overspent its symbol budget"
         all_symbols = np.concatenate(symbols) if symbols else np.zeros(0, np.complex64)
         outage = np.array([c is None for c in choices], bool)
         self.cache.flush()          # this point's new encodings are on disk for every later process
-        return Transmission(all_symbols, uses, source_bits, outage, state=(ladder, groups))
+        placed = (SymbolLayout(*(np.concatenate([getattr(l, f) for l in layouts])
+                                 for f in ("image", "position", "codeword"))) if layouts else None)
+        return Transmission(all_symbols, uses, source_bits, outage, state=(ladder, groups), layout=placed)
 
     def _stream_in(self, frame: bytes) -> Optional[bytes]:
         """The source stream at the start of a received frame, None if its header is unreadable."""
@@ -152,13 +156,16 @@ class _DigitalLink(Codec):
             return None
         return frame[:length] if 0 < length <= len(frame) else None
 
-    def receive(self, received, tx, snr_db):
+    def receive(self, received, tx, snr_db, fades=None):
         ladder, groups = tx.state
         images = np.repeat(ladder.fallback[None], len(ladder.images), axis=0)
         outage = tx.outage.copy()
         wanted, streams = [], []
+        gain = (fades.at(tx.layout.image, tx.layout.position, tx.layout.codeword)
+                if fades is not None and tx.layout is not None else None)
         for g in groups:
-            for i, r in zip(g.indices, g.pipe.demodulate(received[g.start:g.stop], g.layout, snr_db)):
+            known = None if gain is None else gain[g.start:g.stop]
+            for i, r in zip(g.indices, g.pipe.demodulate(received[g.start:g.stop], g.layout, snr_db, known)):
                 outage[i] = not r.crc_ok
                 stream = self._stream_in(r.frame) if r.crc_ok or self.config.decode_on_crc_failure else None
                 if stream is not None:
@@ -292,12 +299,17 @@ class CapacityLink(_DigitalLink):
         return Transmission(np.zeros(0, np.complex64), np.where(outage, 0, budget).astype(np.int64),
                             source_bits, outage, state=(ladder, positions))
 
-    def receive(self, received, tx, snr_db):
+    def receive(self, received, tx, snr_db, fades=None):
+        """The chosen streams arrive error-free; under fading only those within their image's
+        instantaneous capacity (the stream was chosen for the average SNR: no CSI at the transmitter)."""
         ladder, positions = tx.state
         images = np.repeat(ladder.fallback[None], len(positions), axis=0)
         outage = tx.outage.copy()
+        if fades is not None:
+            capacity = fades.capacity_bits(int(tx.channel_uses.max(initial=0)), snr_db)
+            outage |= tx.source_bits + CRC_BITS > np.floor(capacity)
         for i, p in enumerate(positions):
-            if p is not None:
+            if p is not None and not outage[i]:
                 image = decoded(self.source, ladder.stream(i, p), images.shape[1:])
                 if image is None:
                     outage[i] = True

@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 from sionna.fec.crc import CRCEncoder
 
-from ..channels import AWGNChannel, snr_db_to_no
+from ..channels import AWGNChannel, equalise, snr_db_to_no
 from ..errors import ConfigError
 from .ldpc import BlockCode
 from .modulation import Modulation
@@ -105,7 +105,12 @@ class BitPipe:
         def rx(y, no):
             return code.decode(modulation.demap(y, no))
 
-        self._tx, self._rx = tx, rx
+        @tf.function(jit_compile=True, input_signature=[tf.TensorSpec([None, spc], tf.complex64),
+                                                        tf.TensorSpec([None, spc], tf.float32)])
+        def rx_per_symbol(y, no):                        # equalised fading: a noise variance per symbol
+            return code.decode(modulation.demap(y, no))
+
+        self._tx, self._rx, self._rx_per_symbol = tx, rx, rx_per_symbol
 
     def __repr__(self) -> str:
         return f"BitPipe({self.code.name!r}, {self.modulation.name!r})"
@@ -154,16 +159,19 @@ class BitPipe:
         return out
 
     # ---- transmit / receive ------------------------------------------------------------
-    def _chunks(self, fn, rows: np.ndarray, *extra):
-        """Apply a compiled chunk function over the rows of ``rows`` (padding the last chunk)."""
+    def _chunks(self, fn, rows: np.ndarray, *extra, row_args=()):
+        """Apply a compiled chunk function over the rows of ``rows`` (and of each array of ``row_args``,
+        passed after ``extra``), padding the last chunk (padding rows of ``row_args`` are ones)."""
         c = self.chunk_codewords
         outs = []
         for start in range(0, len(rows), c):
-            part = rows[start:start + c]
-            pad = c - len(part)
+            parts = [rows[start:start + c]] + [a[start:start + c] for a in row_args]
+            pad = c - len(parts[0])
             if pad:
-                part = np.concatenate([part, np.zeros((pad,) + part.shape[1:], part.dtype)])
-            res = fn(tf.constant(part), *extra)
+                parts = [np.concatenate([a, (np.zeros if k == 0 else np.ones)((pad,) + a.shape[1:], a.dtype)])
+                         for k, a in enumerate(parts)]
+            part, more = parts[0], [tf.constant(a) for a in parts[1:]]
+            res = fn(tf.constant(part), *extra, *more)
             res = res if isinstance(res, tuple) else (res,)
             outs.append([r.numpy()[:c - pad] for r in res])
         return [np.concatenate(parts) for parts in zip(*outs)]
@@ -185,14 +193,24 @@ class BitPipe:
         (symbols,) = self._chunks(self._tx, info.astype(np.float32).reshape(-1, self.code.k))
         return symbols.reshape(-1), layout
 
-    def demodulate(self, received, layout: Layout, snr_db: float) -> list:
-        """Received symbols ``[S]`` (array or tensor) of a :meth:`modulate` call -> list of :class:`Received`."""
+    def demodulate(self, received, layout: Layout, snr_db: float, gain=None) -> list:
+        """Received symbols ``[S]`` (array or tensor) of a :meth:`modulate` call -> list of :class:`Received`.
+
+        ``gain``: complex ``[S]`` the receiver's channel estimate per symbol under fading: the symbols are
+        equalised (zero forcing) and demapped with the noise variance ``N0 / |gain|^2`` of each.
+        """
         total = sum(layout.codewords)
         if total == 0:
             return []
-        y = np.asarray(received, np.complex64).reshape(total, self.symbols_per_codeword)
-        no = tf.constant(snr_db_to_no(float(snr_db)), tf.float32)
-        bits_hat, ok = self._chunks(self._rx, y, no)
+        shape = (total, self.symbols_per_codeword)
+        y = np.asarray(received, np.complex64).reshape(shape)
+        if gain is None:
+            no = tf.constant(snr_db_to_no(float(snr_db)), tf.float32)
+            bits_hat, ok = self._chunks(self._rx, y, no)
+        else:
+            y, no = (np.asarray(t).reshape(shape) for t in equalise(y, np.asarray(gain).reshape(shape), snr_db))
+            bits_hat, ok = self._chunks(self._rx_per_symbol, y.astype(np.complex64),
+                                        row_args=(no.astype(np.float32),))
         flat = bits_hat.reshape(-1).astype(np.uint8)
         frames, crcs, row = [], [], 0
         for c in layout.codewords:

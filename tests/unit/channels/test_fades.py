@@ -1,0 +1,61 @@
+"""Fades of a grid point: one table per run from the seed alone, placed by each codec's symbol layout."""
+import numpy as np
+import pytest
+
+from linksim import metrics
+from linksim.channels import CHANNELS, RayleighBlockConfig
+from linksim.codecs.base import SymbolLayout
+from linksim.phy.theory import rayleigh_outage
+from linksim.sim import fade_seed
+
+Z999 = 3.2905
+
+
+@pytest.mark.parametrize("snr_db", [5.0, 10.0, 20.0])
+def test_capacity_outage_under_per_image_rayleigh_is_the_closed_form(snr_db):
+    channel = CHANNELS.build(RayleighBlockConfig(coherence="per_image"))
+    n_images, symbols = 40_000, 256
+    fades = channel.fades(n_images, symbols, snr_db, fade_seed(0, snr_db, 0.25, 0))
+    capacity = fades.capacity_bits(symbols, snr_db)
+    for bits in (256, 700, 1500):
+        outage = float(np.mean(bits > np.floor(capacity)))
+        low, high = metrics.wilson_interval(outage, n_images)
+        z_ratio = Z999 / metrics.Z95
+        centre = (low + high) / 2
+        expected = float(rayleigh_outage(bits, symbols, snr_db))
+        assert abs(expected - centre) <= (high - low) / 2 * z_ratio + 1e-12, (bits, outage, expected)
+
+
+def test_every_codec_meets_the_same_fade_and_runs_meet_new_ones():
+    channel = CHANNELS.build(RayleighBlockConfig(coherence="per_image"))
+    a = channel.fades(10, 256, 10.0, fade_seed(0, 10.0, 0.25, 0))
+    b = channel.fades(10, 256, 10.0, fade_seed(0, 10.0, 0.25, 0))
+    c = channel.fades(10, 256, 10.0, fade_seed(0, 10.0, 0.25, 1))
+    np.testing.assert_array_equal(a.true, b.true)
+    assert a.true.shape == (10, 1) and not np.allclose(a.true, c.true)
+    analog = SymbolLayout.of_rows([0, 0, 3], 64)                         # two groups of image 0, one of 3
+    digital = SymbolLayout.of_rows([0, 3, 3], 96, rows_per_codeword=1)   # one codeword of 0, two of 3
+    for layout in (analog, digital):
+        h = a.at(layout.image, layout.position, layout.codeword)
+        np.testing.assert_array_equal(h, a.true[layout.image, 0])
+
+
+def test_coherence_places_symbols_in_their_blocks():
+    layout = SymbolLayout.of_rows([2, 2, 2], 4, rows_per_codeword=1)     # image 2: three codewords of 4
+    np.testing.assert_array_equal(layout.position, np.arange(12))
+    np.testing.assert_array_equal(layout.codeword, np.repeat([0, 1, 2], 4))
+    per_codeword = CHANNELS.build(RayleighBlockConfig(coherence="per_codeword")).fades(3, 12, 10.0, [1, 0])
+    assert per_codeword.true.shape == (3, 12)                            # a codeword per symbol at most
+    np.testing.assert_array_equal(per_codeword.at(layout.image, layout.position, layout.codeword),
+                                  per_codeword.true[2, np.repeat([0, 1, 2], 4)])
+    every_5 = CHANNELS.build(RayleighBlockConfig(coherence="symbols", coherence_symbols=5)).fades(3, 12, 10.0, [1, 0])
+    assert every_5.true.shape == (3, 3)
+    np.testing.assert_array_equal(every_5.at(layout.image, layout.position, layout.codeword),
+                                  every_5.true[2, np.arange(12) // 5])
+
+
+def test_estimated_csi_knows_the_gain_up_to_the_least_squares_error():
+    channel = CHANNELS.build(RayleighBlockConfig(csi="estimated", pilots=8))
+    fades = channel.fades(50_000, 256, 10.0, [4, 0])
+    error = fades.known - fades.true
+    assert np.var(error) == pytest.approx(0.1 / 8, rel=0.03)
