@@ -27,6 +27,8 @@ class _PointWorker:
         self.codecs = setup.codecs
         self.evaluator = setup.evaluator(scenario, images)
         self.channel = scenario_channel(scenario)
+        for codec in self.codecs.values():
+            codec.channel = self.channel
 
     def run(self, label: str, snr_db: float, cpp: float, key: str):
         from .sim import run_point

@@ -386,6 +386,8 @@ def run_scenario(scenario: Scenario, dataset: Dataset, judges: dict, progress=No
     points, examples, kept = [], {}, {}
     compared = {label for pair in scenario.compare_pairs for label in pair}
     codecs = codecs or build_codecs(scenario)
+    for codec in codecs.values():
+        codec.channel = channel                # its statistics, for a link that plans by them
     grid = grid_points(scenario, names, dataset, with_keys=store is not None)
     for label, snr, cpp, key in grid:
         codec = codecs[label]

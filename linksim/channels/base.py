@@ -56,6 +56,12 @@ class Channel(abc.ABC):
     fading: bool = False
     pilots: int = 0
 
+    def delivery_probability(self, codeword_success, snr_db: float, codewords: int) -> float:
+        """Probability that all ``codewords`` codewords of one image decode, for a transmitter that knows
+        only the average ``snr_db``; ``codeword_success(snr_db array) -> array``: a codeword's success
+        probability over AWGN (1 - BLER from a table). Over AWGN ``success(snr) ** codewords``."""
+        return float(np.asarray(codeword_success(np.array([snr_db])))[0]) ** codewords
+
     @abc.abstractmethod
     def __call__(self, x, snr_db, block, gains, seed=None) -> Received:
         """Send ``x`` complex ``[rows, S]``; ``block`` int ``[rows, S]`` or ``[S]``: each symbol's column

@@ -56,6 +56,11 @@ def ls_estimate(gains, snr_db, pilots: int, seed=None):
     return tf.reduce_mean(gains[..., tf.newaxis] + noise, axis=-1)
 
 
+#: Equal-weight fade nodes of :meth:`BlockFadingChannel.delivery_probability` (the deepest at the
+#: 1/1024 quantile).
+FADE_NODES = 512
+
+
 @dataclass(frozen=True)
 class RayleighBlockConfig:
     """``{type: rayleigh_block}``: Rayleigh gains constant over coherence blocks.
@@ -122,9 +127,29 @@ class BlockFadingChannel(Channel):
         self.k_factor = config.k_factor
         self.pilots = config.pilots
         self._awgn = AWGNChannel()
+        self._powers = self.fade_powers()
 
     def draw_gains(self, rows: int, n_blocks: int, seed=None):
         return rician_gains(*_normals([rows, n_blocks], seed), self.k_factor)
+
+    def fade_powers(self) -> np.ndarray:
+        """``FADE_NODES`` equal-weight nodes of ``|h|^2``: its quantiles at ``(j + 1/2) / FADE_NODES``
+        (exponential for Rayleigh; ``ncx2(2, 2K) / (2 (K + 1))`` for Rician)."""
+        from scipy import stats
+        u = (np.arange(FADE_NODES) + 0.5) / FADE_NODES
+        if self.k_factor == 0:
+            return stats.expon.ppf(u)
+        return stats.ncx2.ppf(u, 2, 2 * self.k_factor) / (2 * (self.k_factor + 1))
+
+    def delivery_probability(self, codeword_success, snr_db: float, codewords: int) -> float:
+        """As over AWGN, averaged over the fade with perfect receiver CSI: ``E_h[s(snr |h|^2) ** k]`` when
+        one fade spans the image (``per_image``), ``E_h[s(snr |h|^2)] ** k`` when each codeword has its
+        own. With ``symbols`` coherence a codeword may span several fades, which helps it; the
+        per-codeword value is then a lower bound."""
+        success = np.asarray(codeword_success(snr_db + 10.0 * np.log10(self._powers)), np.float64)
+        if self.config.coherence == "per_image":
+            return float(np.mean(success ** codewords))
+        return float(np.mean(success) ** codewords)
 
     def fades(self, images: int, budget: int, snr_db: float, seed) -> Fades:
         """One run's :class:`~linksim.channels.base.Fades` of ``images`` images at a budget of ``budget``

@@ -236,16 +236,19 @@ class AdaptiveLink(_DigitalLink):
                     for r in config.rates for m in config.modulations]
 
     def transmit(self, images, snr_db, cpp):
+        from ..channels import Awgn
         ladder = self._ladder(images)
         budget = symbol_budget(cpp, *images.shape[1:3])
-        candidates = []                   # (pipe, BLER, payload byte limit per codeword count)
+        channel = self.channel or Awgn()
+        candidates = []                   # (pipe, delivery probability by codeword count, payload byte limits)
         for code, modulation in self.mcs:
             pipe = make_pipe(code, modulation, self.config.bp_iterations)
-            bler = self.table.bler(code, modulation, snr_db)
-            if bler < 1.0:
-                limits = [pipe.max_payload_bytes(k * pipe.symbols_per_codeword)
-                          for k in range(1, budget // pipe.symbols_per_codeword + 1)]
-                candidates.append((pipe, bler, limits))
+            success = lambda snrs, c=code, m=modulation: 1.0 - self.table.blers(c, m, snrs)
+            most = budget // pipe.symbols_per_codeword
+            delivered = [channel.delivery_probability(success, snr_db, k) for k in range(1, most + 1)]
+            if most and delivered[0] > 0.0:
+                limits = [pipe.max_payload_bytes(k * pipe.symbols_per_codeword) for k in range(1, most + 1)]
+                candidates.append((pipe, delivered, limits))
         fits = {}                         # byte limit -> best position of every image (one batched search each)
         for _, _, limits in candidates:
             for limit in limits:
@@ -256,14 +259,14 @@ class AdaptiveLink(_DigitalLink):
         choices = []
         for i in range(len(images)):
             best_d, best = ladder.fallback_mse(i), None
-            for pipe, bler, limits in candidates:
+            for pipe, delivered, limits in candidates:
                 seen = set()
                 for limit in limits:
                     pos = fits[limit][i]
                     if pos is None or pos in seen:
                         continue
                     seen.add(pos)
-                    p_ok = (1.0 - bler) ** pipe.codewords_for(len(ladder.stream(i, pos)))
+                    p_ok = delivered[pipe.codewords_for(len(ladder.stream(i, pos))) - 1]
                     d = p_ok * ladder.mse(i, pos) + (1.0 - p_ok) * ladder.fallback_mse(i)
                     if d < best_d:
                         best_d, best = d, (pipe, pos)

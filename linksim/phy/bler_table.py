@@ -63,14 +63,17 @@ class BlerTable:
 
     def bler(self, code: str, modulation: str, snr_db: float) -> float:
         """Interpolated BLER of ``code`` with ``modulation`` at Es/N0 ``snr_db`` dB (see module doc)."""
+        return float(self.blers(code, modulation, np.array([snr_db]))[0])
+
+    def blers(self, code: str, modulation: str, snr_db) -> np.ndarray:
+        """:meth:`bler` at every Es/N0 of the array ``snr_db``."""
         key = f"{code}|{modulation}"
         if key not in self._curves:
             raise ConfigError(f"no BLER curve for code {code!r} with {modulation!r}; "
                               f"the table has {len(self._curves)} curves of 802.11n codes")
         snr, log_bler = self._curves[key]
-        if snr_db < snr[0]:
-            return 1.0
-        return float(10.0 ** np.interp(snr_db, snr, log_bler))
+        snr_db = np.asarray(snr_db, np.float64)
+        return np.where(snr_db < snr[0], 1.0, 10.0 ** np.interp(snr_db, snr, log_bler))
 
 
 @functools.lru_cache(maxsize=None)

@@ -59,3 +59,31 @@ def test_estimated_csi_knows_the_gain_up_to_the_least_squares_error():
     fades = channel.fades(50_000, 256, 10.0, [4, 0])
     error = fades.known - fades.true
     assert np.var(error) == pytest.approx(0.1 / 8, rel=0.03)
+
+
+def test_delivery_probability_from_the_awgn_table_matches_a_simulated_fading_bler():
+    from linksim.ber import ber_channel, simulate
+    from linksim.phy.bler_table import load_bler_table
+    table, code = load_bler_table(), "ldpc-80211n-648-r12"
+    success = lambda snrs: 1.0 - table.blers(code, "qpsk", snrs)
+    per_codeword = CHANNELS.build(ber_channel({"type": "rayleigh_block", "coherence": "per_codeword"}))
+    predicted = 1.0 - per_codeword.delivery_probability(success, 10.0, 1)
+    point = simulate("qpsk", code, 10.0, channel=per_codeword.config, max_bits=324 * 3000,
+                     target_block_errors=10 ** 9, seed=3)
+    low, high = point["bler_ci95"]
+    assert 0.05 < predicted < 0.3
+    assert low - 0.01 <= predicted <= high + 0.01, (predicted, point["bler"], low, high)
+
+
+def test_one_fade_per_image_delivers_more_often_than_a_fade_per_codeword_and_awgn_is_the_table():
+    from linksim.channels import Awgn
+    from linksim.phy.bler_table import load_bler_table
+    table = load_bler_table()
+    success = lambda snrs: 1.0 - table.blers("ldpc-80211n-1944-r34", "qam16", snrs)
+    assert Awgn().delivery_probability(success, 11.0, 3) == pytest.approx(
+        (1 - table.bler("ldpc-80211n-1944-r34", "qam16", 11.0)) ** 3)
+    image = CHANNELS.build(RayleighBlockConfig(coherence="per_image")).delivery_probability(success, 20.0, 3)
+    codeword = CHANNELS.build(RayleighBlockConfig(coherence="per_codeword")).delivery_probability(success, 20.0, 3)
+    single = CHANNELS.build(RayleighBlockConfig(coherence="per_codeword")).delivery_probability(success, 20.0, 1)
+    assert codeword == pytest.approx(single ** 3) and image > codeword       # E[s^3] >= E[s]^3
+    assert image < Awgn().delivery_probability(success, 20.0, 3)             # fading costs
