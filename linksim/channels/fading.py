@@ -193,6 +193,14 @@ def equalise(y, gain, snr_db):
     return y / gain, no / power
 
 
+def mmse_equalise(y, gain, snr_db):
+    """Linear MMSE estimates ``conj(h) y / (|h|^2 + N0)`` of unit-power symbols (``snr_db`` broadcast
+    against ``y``): what an analog decoder is given, bounded in a deep fade where zero forcing is not."""
+    y, gain = tf.convert_to_tensor(y, tf.complex64), tf.convert_to_tensor(gain, tf.complex64)
+    no = snr_db_to_no(tf.cast(snr_db, tf.float32))
+    return tf.math.conj(gain) * y / tf.cast(tf.abs(gain) ** 2 + no, tf.complex64)
+
+
 @CHANNELS.register("rayleigh_block", RayleighBlockConfig)
 def _rayleigh(config: RayleighBlockConfig) -> BlockFadingChannel:
     return BlockFadingChannel(config)
@@ -203,5 +211,6 @@ def _rician(config: RicianBlockConfig) -> BlockFadingChannel:
     return BlockFadingChannel(config)
 
 
-__all__ = ["BlockFadingChannel", "RayleighBlockConfig", "RicianBlockConfig", "equalise", "ls_estimate",
+__all__ = ["BlockFadingChannel", "RayleighBlockConfig", "RicianBlockConfig", "equalise", "mmse_equalise",
+           "ls_estimate",
            "rician_gains"]

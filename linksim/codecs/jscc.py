@@ -134,9 +134,10 @@ class DeepJSCC(Codec):
         masks, shape = tx.state
         if masks is None:
             return Reception(np.broadcast_to(fallback_image(shape[1:]), shape).copy(), tx.outage.copy())
-        if fades is not None:                 # MMSE: the linear estimate of each symbol, bounded in a deep fade
+        if fades is not None:
+            from ..channels import mmse_equalise
             h = fades.at(tx.layout.image, tx.layout.position, tx.layout.codeword).reshape(received.shape)
-            received = (np.conj(h) * received / (np.abs(h) ** 2 + 10.0 ** (-snr_db / 10.0))).astype(np.complex64)
+            received = mmse_equalise(received, h, snr_db).numpy()
         grid = np.zeros(masks.shape + (SYMBOLS_PER_GROUP,), np.complex64)
         grid[masks] = received
         out = []

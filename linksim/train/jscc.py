@@ -27,6 +27,7 @@ import tensorflow as tf
 
 from ..config import bounded, node, to_plain
 from ..data import load_split
+from ..channels.base import CHANNELS
 from ..importance.base import IMPORTANCE_MAPS
 from ..models.jscc import AdaptiveRateJSCC, cpp_of, group_mask, normalise_power
 from ..zoo import write_weights
@@ -58,6 +59,9 @@ class JSCCTrainConfig:
             normalised as eq. 9 (unit mean square per image).
         init: weights to start from (a zoo name or a run's ``.weights.npz``, same
             geometry): fine-tuning; empty trains from a seeded random start.
+        channel: the training channel: AWGN when empty, or ``{type: rayleigh_block}`` /
+            ``{type: rician_block, k_factor_db: K}`` with one fade per image and perfect CSI; the decoder
+            then sees MMSE-equalised symbols and the average SNR, as the codec does under fading.
         seed: seeds the initial weights, data order, SNRs, noise and masks.
     """
     variant: str = bounded("ar_jscc", choices=("ar_jscc", "sp_jscc"))
@@ -79,6 +83,7 @@ class JSCCTrainConfig:
     init: str = ""
     seed: int = bounded(0, lo=0, hi=2**31 - 1)
     weight_map: typing.Any = node(IMPORTANCE_MAPS)
+    channel: typing.Any = node(CHANNELS)
 
     def __post_init__(self):
         if self.weight_map is not None and self.variant != "sp_jscc":
@@ -116,6 +121,21 @@ def sharpen(weights: np.ndarray, power: float) -> np.ndarray:
     return raised / np.sqrt(np.mean(raised ** 2, axis=(1, 2, 3), keepdims=True) + 1e-12)
 
 
+def _training_fades(channel):
+    """The fading channel of a training (None for AWGN).
+
+    Raises:
+        ConfigError: another coherence than ``per_image`` or estimated CSI.
+    """
+    from ..errors import ConfigError
+    if channel is None or not hasattr(channel, "coherence"):
+        return None
+    if channel.coherence != "per_image" or channel.csi != "perfect":
+        raise ConfigError("channel: JSCC trains under one fade per image with perfect CSI "
+                          "(coherence: per_image, csi: perfect)")
+    return CHANNELS.build(channel)
+
+
 def _start_from(model, name: str) -> None:
     """Load the weights ``name`` into ``model``; the geometry must match."""
     from .. import zoo
@@ -134,6 +154,7 @@ def train_jscc(cfg: JSCCTrainConfig, data_path, out_dir, log=print) -> dict:
     weights = _sp_weights(cfg, train.images, out, log) if cfg.variant == "sp_jscc" else None
     tf.keras.utils.set_random_seed(cfg.seed)
     model = AdaptiveRateJSCC(cfg.groups, cfg.fixed_groups, cfg.width)
+    fading = _training_fades(cfg.channel)
     steps = len(train) // cfg.batch_size
     schedule = tf.keras.optimizers.schedules.CosineDecay(cfg.learning_rate, cfg.epochs * steps, alpha=0.01)
     optimizer = tf.keras.optimizers.Adam(schedule)
@@ -158,7 +179,13 @@ def train_jscc(cfg: JSCCTrainConfig, data_path, out_dir, log=print) -> dict:
             std = tf.sqrt(10.0 ** (-snr / 10.0) / 2.0)[:, None, None]
             noise = tf.complex(tf.random.stateless_normal(tf.shape(symbols, tf.int32), seeds[5]),
                                tf.random.stateless_normal(tf.shape(symbols, tf.int32), seeds[5] + 1))
-            x_hat = model.decode(symbols + noise * tf.cast(std, tf.complex64), mask, snr)
+            received = symbols + noise * tf.cast(std, tf.complex64)
+            if fading is not None:                          # one fade per image, known at the receiver
+                from ..channels import mmse_equalise
+                h = fading.draw_gains(b, 1, seed=seeds[5] + 2)[:, :, tf.newaxis]
+                received = mmse_equalise(h * symbols + noise * tf.cast(std, tf.complex64), h,
+                                         snr[:, None, None])
+            x_hat = model.decode(received, mask, snr)
             err = (x_hat - x) ** 2
             distortion = tf.reduce_mean(w * err, axis=[1, 2, 3])
             if cfg.mse_mix:

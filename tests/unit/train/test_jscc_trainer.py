@@ -67,3 +67,23 @@ def test_sharpened_weights_keep_unit_mean_square_and_order():
     np.testing.assert_allclose(s / s.max(axis=(1, 2, 3), keepdims=True),
                                (w / w.max(axis=(1, 2, 3), keepdims=True)) ** 2, rtol=1e-5)
     assert s.std() > w.std()
+
+
+def test_training_under_fading_meets_one_fade_per_image_and_refuses_other_fades(tiny_folder, tmp_path):
+    from linksim.channels import RayleighBlockConfig
+    from linksim.config import from_mapping
+    from linksim.errors import ConfigError
+    awgn = JSCCTrainConfig(epochs=1, batch_size=10, width=8)
+    faded = from_mapping(JSCCTrainConfig, {"epochs": 1, "batch_size": 10, "width": 8,
+                                           "channel": {"type": "rayleigh_block"}})
+    assert faded.channel == RayleighBlockConfig()
+    a = train_jscc(awgn, tiny_folder, tmp_path / "awgn", log=lambda m: None)
+    b = train_jscc(faded, tiny_folder, tmp_path / "faded", log=lambda m: None)
+    faded_weights = variables_after(tmp_path / "faded", faded)
+    assert all(np.all(np.isfinite(v)) for v in faded_weights)
+    gap = max(np.abs(x - y).max() for x, y in zip(variables_after(tmp_path / "awgn", awgn), faded_weights))
+    assert gap > 0 and a["config"]["channel"] is None and b["config"]["channel"]["type"] == "rayleigh_block"
+    with pytest.raises(ConfigError, match="per_image"):
+        train_jscc(from_mapping(JSCCTrainConfig, {"epochs": 1, "batch_size": 10, "width": 8,
+                                                  "channel": {"type": "rayleigh_block", "coherence": "per_codeword"}}),
+                   tiny_folder, tmp_path / "bad", log=lambda m: None)
