@@ -62,6 +62,12 @@ class Channel(abc.ABC):
         probability over AWGN (1 - BLER from a table). Over AWGN ``success(snr) ** codewords``."""
         return float(np.asarray(codeword_success(np.array([snr_db])))[0]) ** codewords
 
+    def capacity_outage(self, bits, symbols: int, snr_db: float):
+        """Probability that ``bits`` (array) exceed the capacity ``floor(symbols log2(1 + SNR |h|^2))`` of
+        one fade; over AWGN 0 or 1."""
+        capacity = np.floor(symbols * np.log2(1.0 + 10.0 ** (snr_db / 10.0)))
+        return (np.asarray(bits) > capacity).astype(np.float64)
+
     @abc.abstractmethod
     def __call__(self, x, snr_db, block, gains, seed=None) -> Received:
         """Send ``x`` complex ``[rows, S]``; ``block`` int ``[rows, S]`` or ``[S]``: each symbol's column

@@ -151,6 +151,16 @@ class BlockFadingChannel(Channel):
             return float(np.mean(success ** codewords))
         return float(np.mean(success) ** codewords)
 
+    def capacity_outage(self, bits, symbols: int, snr_db: float):
+        """``P(|h|^2 < (2^(bits/symbols) - 1) / SNR)`` (bits an integer array: ``bits > floor(C)`` is
+        ``bits > C``), from the exact CDF of ``|h|^2``: Rayleigh ``1 - exp(-x)``, Rician the scaled
+        noncentral chi-square."""
+        from scipy import stats
+        x = np.expm1(np.asarray(bits, np.float64) / symbols * np.log(2.0)) / 10.0 ** (snr_db / 10.0)
+        if self.k_factor == 0:
+            return stats.expon.cdf(x)
+        return stats.ncx2.cdf(x * 2 * (self.k_factor + 1), 2, 2 * self.k_factor)
+
     def fades(self, images: int, budget: int, snr_db: float, seed) -> Fades:
         """One run's :class:`~linksim.channels.base.Fades` of ``images`` images at a budget of ``budget``
         symbols each, from ``seed`` int32 ``[2]`` alone: one column per block the budget can hold (a

@@ -280,19 +280,49 @@ class CapacityLinkConfig(SourceOptions):
     policy = "capacity"
 
 
+#: Fade quantiles at which a capacity link under fading looks for candidate streams (the one minimising
+#: the expected distortion is sent).
+PLAN_QUANTILES = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
+
+
 @CODECS.register("capacity_link", CapacityLinkConfig)
 class CapacityLink(_DigitalLink):
-    """Best stream within ``floor(S * log2(1 + SNR))`` bits (CRC-24 counted), delivered error-free."""
+    """Best stream within ``floor(S * log2(1 + SNR))`` bits (CRC-24 counted), delivered error-free.
+
+    Under fading the transmitter knows the fade's distribution only: of the best streams that fit the
+    capacity at :data:`PLAN_QUANTILES` of ``|h|^2``, it sends the one of least expected distortion
+    ``(1 - p_out) MSE + p_out MSE_fallback`` (``p_out`` the exact outage of its bits); the image then
+    arrives iff those bits fit its fade's capacity.
+    """
     uses_channel = False
 
     @staticmethod
     def capacity_bits(n_symbols: int, snr_db: float) -> int:
         return int(math.floor(n_symbols * math.log2(1.0 + 10.0 ** (snr_db / 10.0))))
 
+    def _planned(self, ladder, budget: int, snr_db: float) -> list:
+        """Per image, the grid position of least expected distortion under the channel's fades (or None)."""
+        powers = np.quantile(self.channel.fade_powers(), PLAN_QUANTILES)
+        limits = sorted({(self.capacity_bits(budget, snr_db + 10 * math.log10(g)) - CRC_BITS) // 8 for g in powers})
+        fits = [ladder.best(limit) for limit in limits if limit > 0]
+        pairs = sorted({(i, pos[i]) for pos in fits for i in range(len(ladder.images)) if pos[i] is not None})
+        ladder.prefetch_mse(pairs)
+        bits = np.array([8 * len(ladder.stream(i, p)) + CRC_BITS for i, p in pairs])
+        p_out = self.channel.capacity_outage(bits, budget, snr_db)
+        best = [(ladder.fallback_mse(i), None) for i in range(len(ladder.images))]
+        for (i, p), out in zip(pairs, p_out):
+            d = (1.0 - out) * ladder.mse(i, p) + out * ladder.fallback_mse(i)
+            if d < best[i][0]:
+                best[i] = (d, p)
+        return [p for _, p in best]
+
     def transmit(self, images, snr_db, cpp):
         ladder = self._ladder(images)
         budget = symbol_budget(cpp, *images.shape[1:3])
-        positions = ladder.best((self.capacity_bits(budget, snr_db) - CRC_BITS) // 8)
+        if self.channel is not None and self.channel.fading:
+            positions = self._planned(ladder, budget, snr_db)
+        else:
+            positions = ladder.best((self.capacity_bits(budget, snr_db) - CRC_BITS) // 8)
         sent = [p is not None for p in positions]
         streams = ladder.streams([i for i in range(len(images)) if sent[i]], [p for p in positions if p is not None])
         source_bits = np.zeros(len(images), np.int64)

@@ -87,3 +87,18 @@ def test_one_fade_per_image_delivers_more_often_than_a_fade_per_codeword_and_awg
     single = CHANNELS.build(RayleighBlockConfig(coherence="per_codeword")).delivery_probability(success, 20.0, 1)
     assert codeword == pytest.approx(single ** 3) and image > codeword       # E[s^3] >= E[s]^3
     assert image < Awgn().delivery_probability(success, 20.0, 3)             # fading costs
+
+
+@pytest.mark.parametrize("k_db", [None, 6.0])
+def test_capacity_outage_is_the_fade_cdf(k_db):
+    from linksim.channels import Awgn, RicianBlockConfig
+    config = RayleighBlockConfig() if k_db is None else RicianBlockConfig(k_factor_db=k_db)
+    channel = CHANNELS.build(config)
+    fades = channel.fades(40_000, 256, 10.0, [9, 9])
+    capacity = np.floor(fades.capacity_bits(256, 10.0))
+    bits = np.array([300, 600, 900])
+    simulated = [(b > capacity).mean() for b in bits]
+    np.testing.assert_allclose(channel.capacity_outage(bits, 256, 10.0), simulated, atol=0.008)
+    if k_db is None:
+        np.testing.assert_allclose(channel.capacity_outage(bits, 256, 10.0), rayleigh_outage(bits, 256, 10.0))
+    np.testing.assert_array_equal(Awgn().capacity_outage(np.array([885, 886]), 256, 10.0), [0.0, 1.0])
