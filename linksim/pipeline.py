@@ -58,7 +58,8 @@ def preflight(scenario):
     from . import zoo
     from .sim import scenario_channel
     dataset = load_dataset(scenario)
-    scenario_channel(scenario, dataset.images.shape[1:3])
+    if isinstance(scenario, Scenario):                 # an rd scenario has no channel
+        scenario_channel(scenario, dataset.images.shape[1:3])
     for name in scenario.judge_names:
         zoo.classifier_entry(name)
     for name in weight_names(scenario):
