@@ -30,8 +30,9 @@ def test_fading_costs_every_codec_and_hits_the_capacity_bound_each_run(awgn_and_
     for codec in ("ar_jscc", "bpg_adaptive", "bpg_capacity"):
         assert fading[codec]["psnr_db"] < awgn[codec]["psnr_db"], codec
     assert awgn["bpg_capacity"]["outage_rate"] == 0.0
-    # chosen for the average SNR, the capacity stream misses about 1 - exp(-1) of per-image fades
-    assert 0.3 < fading["bpg_capacity"]["outage_rate"] < 0.9
+    # planned for the fade distribution, the capacity stream backs off: deep fades still lose images, but
+    # far fewer than the 1 - exp(-1) = 0.63 a stream sized for the average SNR would lose
+    assert 0.0 < fading["bpg_capacity"]["outage_rate"] < 0.5
     assert fading["ar_jscc"]["outage_rate"] == 0.0          # analog: degraded, never lost
 
 
