@@ -330,16 +330,16 @@ class CapacityLink(_DigitalLink):
         outage = ~np.array(sent, bool)
         self.cache.flush()
         return Transmission(np.zeros(0, np.complex64), np.where(outage, 0, budget).astype(np.int64),
-                            source_bits, outage, state=(ladder, positions))
+                            source_bits, outage, state=(ladder, positions, budget))
 
     def receive(self, received, tx, snr_db, fades=None):
         """The chosen streams arrive error-free; under fading only those within their image's
         instantaneous capacity (the stream was chosen for the average SNR: no CSI at the transmitter)."""
-        ladder, positions = tx.state
+        ladder, positions, budget = tx.state
         images = np.repeat(ladder.fallback[None], len(positions), axis=0)
         outage = tx.outage.copy()
-        if fades is not None:
-            capacity = fades.capacity_bits(int(tx.channel_uses.max(initial=0)), snr_db)
+        if fades is not None:                 # over the stream's own symbols (pilots are not among them)
+            capacity = fades.capacity_bits(budget, snr_db)
             outage |= tx.source_bits + CRC_BITS > np.floor(capacity)
         for i, p in enumerate(positions):
             if p is not None and not outage[i]:

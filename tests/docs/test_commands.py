@@ -1,9 +1,10 @@
 """Every `python -m linksim ...` command written in README.md and the docs works as written.
 
 A `run` or `rd` is validated, then run at tiny size (10 images, 1 run, one grid point); a `ber` runs with a
-few thousand bits; `list` and `validate` run as written; a `train` runs one epoch of one step (batch = the 20
-tiny training images) with every other option as written, starting from the weights it names (a zoo name,
-or a shipped stand-in for the output of a `train` command written before it in the same file). `PATH` and `<cifar10-jpeg>` stand for the data: a
+few thousand bits; `list` and `validate` run as written; a `train` is parsed by the real parser, its options
+by its trainer's config class, and the weights it starts from must exist (a zoo name, or a shipped stand-in
+for the output of a `train` command written before it in the same file). Running each written `train` for
+one step as well cost about 3 minutes of CI (13 commands), more than the suite's budget had left. `PATH` and `<cifar10-jpeg>` stand for the data: a
 command that needs training images gets a tiny image folder, a test-split command the embedded sample.
 """
 import shlex
@@ -103,7 +104,6 @@ def test_written_command(page, argv, tmp_path, tiny_train_folder, monkeypatch):
     out = tmp_path / "out"
     if command == "train":
         check_train(args)
-        assert main(_replace_out(argv, out) + ["--epochs", "1", "--set", f"batch_size={TINY_TRAIN_IMAGES}"]) == 0
     elif command in ("list", "validate"):
         assert main(argv) == 0
     elif command == "ber":
@@ -143,12 +143,9 @@ def check_train(args):
             zoo.entry(name)                                  # a zoo name, or a run output that exists
 
 
-TINY_TRAIN_IMAGES = 20
-
-
 @pytest.fixture(scope="module")
 def tiny_train_folder(tmp_path_factory):
-    """An image-folder tree with train/ and test/, 2 images per class each (``TINY_TRAIN_IMAGES`` in train/)."""
+    """An image-folder tree with train/ and test/, 2 images per class each."""
     import numpy as np
     from PIL import Image
     from linksim import CIFAR10_CLASSES
