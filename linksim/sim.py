@@ -247,14 +247,14 @@ def run_point(codec, label: str, images, snr_db: float, cpp: float, n_runs: int,
     tx = codec.transmit(images, snr_db, cpp - pilots)
     if channel.pilots:
         tx.channel_uses = np.where(tx.outage & (tx.channel_uses == 0), 0, tx.channel_uses + channel.pilots)
-    deterministic = not codec.uses_channel and not channel.fading
+    deterministic = not codec.uses_channel and not (channel.fading and codec.feels_fades)
     per_run = []
     for r in range(n_runs):
         if r > 0 and deterministic:
             per_run.append(per_run[0])     # deterministic codec: every run is the same
             continue
         received, fades = tx.symbols, None
-        if channel.fading:
+        if channel.fading and not deterministic:
             fades = channel.fades(len(images), symbol_budget(cpp, height, width), snr_db,
                                   fade_seed(seed, snr_db, cpp, r))
         if codec.uses_channel and tx.symbols.size:

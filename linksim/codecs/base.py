@@ -98,6 +98,9 @@ class Codec(abc.ABC):
     #: False for analog codecs (deep JSCC): their symbols carry no bit stream, so a point reports no
     #: ``source_bits`` for them (None, not 0).
     sends_bits: bool = True
+    #: True for a codec without channel noise whose outcome still depends on the fade (the capacity bound):
+    #: under fading it is computed run by run.
+    feels_fades: bool = False
     #: What the transmitter knows of the channel: its statistics (a :class:`~linksim.channels.base.Channel`),
     #: never a realisation; set by the simulation driver, None meaning AWGN.
     channel = None

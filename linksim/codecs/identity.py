@@ -26,5 +26,5 @@ class Identity(Codec):
                             np.full(n, images[0].size * 8 if n else 0, np.int64),
                             np.zeros(n, bool), state=images)
 
-    def receive(self, received, tx, snr_db):
+    def receive(self, received, tx, snr_db, fades=None):
         return Reception(tx.state, np.zeros(len(tx.state), bool))

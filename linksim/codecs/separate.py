@@ -295,6 +295,7 @@ class CapacityLink(_DigitalLink):
     arrives iff those bits fit its fade's capacity.
     """
     uses_channel = False
+    feels_fades = True
 
     @staticmethod
     def capacity_bits(n_symbols: int, snr_db: float) -> int:

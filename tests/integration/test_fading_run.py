@@ -6,7 +6,7 @@ import yaml
 
 from linksim.cli import main
 
-CODECS = [{"type": "ar_jscc"}, {"type": "bpg_adaptive"}, {"type": "bpg_capacity"}]
+CODECS = [{"type": "identity"}, {"type": "ar_jscc"}, {"type": "bpg_adaptive"}, {"type": "bpg_capacity"}]
 
 
 def _run(tmp_path, channel, name, cpp=0.5, runs=2):
@@ -34,6 +34,7 @@ def test_fading_costs_every_codec_and_hits_the_capacity_bound_each_run(awgn_and_
     # far fewer than the 1 - exp(-1) = 0.63 a stream sized for the average SNR would lose
     assert 0.0 < fading["bpg_capacity"]["outage_rate"] < 0.5
     assert fading["ar_jscc"]["outage_rate"] == 0.0          # analog: degraded, never lost
+    assert fading["identity"]["accuracy"] == awgn["identity"]["accuracy"]      # no channel, no fade
 
 
 def test_pilots_are_charged_to_the_budget(tmp_path):
