@@ -5,9 +5,10 @@ Rician block fading with perfect or pilot-estimated receiver CSI (:mod:`linksim.
 """
 __all__ = ["CHANNELS", "COHERENCE", "Channel", "Received", "Fades", "blocks_of", "n_blocks", "AWGNChannel", "AWGNConfig",
            "Awgn", "measure_esno_db", "snr_db_to_no", "BlockFadingChannel", "RayleighBlockConfig",
-           "RicianBlockConfig", "equalise", "mmse_equalise", "ls_estimate", "rician_gains"]
+           "RicianBlockConfig", "analog_equalise", "equalise", "mmse_equalise", "ls_estimate", "rician_gains"]
 
 from .base import CHANNELS, COHERENCE, Channel, Fades, Received, blocks_of, n_blocks  # noqa: F401
 from .awgn import AWGNChannel, AWGNConfig, Awgn, measure_esno_db, snr_db_to_no  # noqa: F401
-from .fading import (BlockFadingChannel, RayleighBlockConfig, RicianBlockConfig, equalise,  # noqa: F401
+from .fading import (BlockFadingChannel, RayleighBlockConfig, RicianBlockConfig,  # noqa: F401
+                     analog_equalise, equalise,
                      ls_estimate, mmse_equalise, rician_gains)

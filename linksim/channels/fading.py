@@ -205,10 +205,35 @@ def equalise(y, gain, snr_db):
 
 def mmse_equalise(y, gain, snr_db):
     """Linear MMSE estimates ``conj(h) y / (|h|^2 + N0)`` of unit-power symbols (``snr_db`` broadcast
-    against ``y``): what an analog decoder is given, bounded in a deep fade where zero forcing is not."""
+    against ``y``): bounded in a deep fade where zero forcing is not."""
     y, gain = tf.convert_to_tensor(y, tf.complex64), tf.convert_to_tensor(gain, tf.complex64)
     no = snr_db_to_no(tf.cast(snr_db, tf.float32))
     return tf.math.conj(gain) * y / tf.cast(tf.abs(gain) ** 2 + no, tf.complex64)
+
+
+def analog_equalise(y, gain, snr_db, one_fade_per_image: bool):
+    """What an analog (deep JSCC) decoder is given under fading with receiver CSI, and at which SNR.
+
+    Args:
+        y, gain: complex ``[N, ...]`` received symbols and the receiver's gain of each.
+        snr_db: average Es/N0, scalar or ``[N]``.
+        one_fade_per_image: every symbol of an image sees the same gain.
+
+    Returns ``(symbols, decoder SNR dB [N])``. With one fade per image: the zero-forced ``y / h`` and
+    the image's effective SNR ``snr_db + 10 log10 |h|^2``, which is exactly the AWGN channel the
+    decoder was trained on (against MMSE symbols at the average SNR, for the AWGN-trained ``ar_jscc``: +10.9 and +12.3
+    accuracy points at 0 dB, CPP 1/4 and 1/2, none significantly worse from 5 dB on;
+    ``benchmarks/jscc_fading_receiver.py``). Otherwise one SNR cannot
+    describe an image, and the decoder gets MMSE estimates at the average SNR.
+    """
+    y, gain = tf.convert_to_tensor(y, tf.complex64), tf.convert_to_tensor(gain, tf.complex64)
+    snr_db = tf.broadcast_to(tf.cast(snr_db, tf.float32), tf.shape(y)[:1])
+    if not one_fade_per_image:
+        shape = tf.concat([tf.shape(snr_db), tf.ones([tf.rank(y) - 1], tf.int32)], 0)
+        return mmse_equalise(y, gain, tf.reshape(snr_db, shape)), snr_db
+    power = tf.maximum(tf.abs(gain) ** 2, 1e-12)
+    per_image = tf.reshape(power, [tf.shape(power)[0], -1])[:, 0]
+    return y / gain, snr_db + 10.0 * tf.math.log(per_image) / math.log(10.0)
 
 
 @CHANNELS.register("rayleigh_block", RayleighBlockConfig)
@@ -221,6 +246,6 @@ def _rician(config: RicianBlockConfig) -> BlockFadingChannel:
     return BlockFadingChannel(config)
 
 
-__all__ = ["BlockFadingChannel", "RayleighBlockConfig", "RicianBlockConfig", "equalise", "mmse_equalise",
+__all__ = ["BlockFadingChannel", "RayleighBlockConfig", "RicianBlockConfig", "analog_equalise", "equalise", "mmse_equalise",
            "ls_estimate",
            "rician_gains"]

@@ -134,15 +134,25 @@ class DeepJSCC(Codec):
         masks, shape = tx.state
         if masks is None:
             return Reception(np.broadcast_to(fallback_image(shape[1:]), shape).copy(), tx.outage.copy())
+        decoder_snr = np.full(len(masks), snr_db, np.float32)
         if fades is not None:
-            from ..channels import mmse_equalise
-            h = fades.at(tx.layout.image, tx.layout.position, tx.layout.codeword).reshape(received.shape)
-            received = mmse_equalise(received, h, snr_db).numpy()
+            received, decoder_snr = self._equalise(received, tx, fades, snr_db)
         grid = np.zeros(masks.shape + (SYMBOLS_PER_GROUP,), np.complex64)
         grid[masks] = received
         out = []
         for s in range(0, len(grid), self.config.batch_size):
             y = tf.constant(grid[s:s + self.config.batch_size])
             m = tf.constant(masks[s:s + self.config.batch_size], tf.float32)
-            out.append(self._decode(y, m, tf.fill([len(y)], tf.constant(snr_db, tf.float32))).numpy())
+            out.append(self._decode(y, m, tf.constant(decoder_snr[s:s + self.config.batch_size])).numpy())
         return Reception(np.concatenate(out), tx.outage.copy())
+
+    @staticmethod
+    def _equalise(received, tx, fades, snr_db):
+        """Received rows ``[n_sent_groups, 64]`` equalised with the receiver's CSI, and the SNR ``[N]``
+        each image is decoded at (:func:`~linksim.channels.analog_equalise`; a row is one image's)."""
+        from ..channels import analog_equalise
+        gain = fades.at(tx.layout.image, tx.layout.position, tx.layout.codeword).reshape(received.shape)
+        symbols, row_snr = analog_equalise(received, gain, snr_db, fades.coherence == "per_image")
+        decoder_snr = np.full(len(tx.channel_uses), snr_db, np.float32)
+        decoder_snr[tx.layout.image.reshape(received.shape)[:, 0]] = row_snr.numpy()
+        return symbols.numpy(), decoder_snr

@@ -61,7 +61,8 @@ class JSCCTrainConfig:
             geometry): fine-tuning; empty trains from a seeded random start.
         channel: the training channel: AWGN when empty, or ``{type: rayleigh_block}`` /
             ``{type: rician_block, k_factor_db: K}`` with one fade per image and perfect CSI; the decoder
-            then sees MMSE-equalised symbols and the average SNR, as the codec does under fading.
+            then sees zero-forced symbols at the image's effective SNR, as the codec does under fading
+            (:func:`~linksim.channels.analog_equalise`).
         seed: seeds the initial weights, data order, SNRs, noise and masks.
     """
     variant: str = bounded("ar_jscc", choices=("ar_jscc", "sp_jscc"))
@@ -179,13 +180,13 @@ def train_jscc(cfg: JSCCTrainConfig, data_path, out_dir, log=print) -> dict:
             std = tf.sqrt(10.0 ** (-snr / 10.0) / 2.0)[:, None, None]
             noise = tf.complex(tf.random.stateless_normal(tf.shape(symbols, tf.int32), seeds[5]),
                                tf.random.stateless_normal(tf.shape(symbols, tf.int32), seeds[5] + 1))
-            received = symbols + noise * tf.cast(std, tf.complex64)
+            received, decoder_snr = symbols + noise * tf.cast(std, tf.complex64), snr
             if fading is not None:                          # one fade per image, known at the receiver
-                from ..channels import mmse_equalise
+                from ..channels import analog_equalise
                 h = fading.draw_gains(b, 1, seed=seeds[5] + 2)[:, :, tf.newaxis]
-                received = mmse_equalise(h * symbols + noise * tf.cast(std, tf.complex64), h,
-                                         snr[:, None, None])
-            x_hat = model.decode(received, mask, snr)
+                received, decoder_snr = analog_equalise(h * symbols + noise * tf.cast(std, tf.complex64),
+                                                        h, snr, one_fade_per_image=True)
+            x_hat = model.decode(received, mask, decoder_snr)
             err = (x_hat - x) ** 2
             distortion = tf.reduce_mean(w * err, axis=[1, 2, 3])
             if cfg.mse_mix:

@@ -42,6 +42,31 @@ def test_received_symbols_are_unpacked_to_their_groups(tiny_model, images):
     np.testing.assert_allclose(rx.images, direct, atol=1e-3)
 
 
+def test_one_fade_per_image_is_decoded_as_awgn_at_the_effective_snr(tiny_model, images):
+    """Zero forcing under a gain of magnitude 2 per image is AWGN with noise n / h at SNR + 6.02 dB."""
+    from linksim.channels import Fades
+    codec = DeepJSCC(ARJSCCConfig(batch_size=4), model=tiny_model)
+    tx = codec.transmit(images, 5.0, 0.25)
+    gain = (2.0 * np.exp(1j * np.linspace(0, 3, len(images)))).astype(np.complex64)[:, None]
+    fades = Fades(true=gain, known=gain, coherence="per_image")
+    noise = (np.random.default_rng(1).normal(size=tx.symbols.shape) * (1 + 1j) * 0.3).astype(np.complex64)
+    h = gain[tx.layout.image, 0].reshape(tx.symbols.shape)
+    faded = codec.receive(h * tx.symbols + noise, tx, 5.0, fades)
+    awgn = codec.receive(tx.symbols + noise / h, tx, 5.0 + 10 * np.log10(4.0))
+    np.testing.assert_allclose(faded.images, awgn.images, atol=1e-3)
+
+
+def test_fades_within_an_image_give_the_decoder_mmse_symbols_at_the_average_snr():
+    from linksim.channels import analog_equalise, snr_db_to_no
+    rng = np.random.default_rng(2)
+    y = (rng.normal(size=(3, 2, 4)) + 1j * rng.normal(size=(3, 2, 4))).astype(np.complex64)
+    h = (rng.normal(size=(3, 2, 4)) + 1j * rng.normal(size=(3, 2, 4))).astype(np.complex64)
+    symbols, snr = analog_equalise(y, h, 7.0, one_fade_per_image=False)
+    no = float(snr_db_to_no(7.0))
+    np.testing.assert_allclose(symbols.numpy(), np.conj(h) * y / (np.abs(h) ** 2 + no), rtol=1e-5)
+    np.testing.assert_array_equal(snr.numpy(), [7.0, 7.0, 7.0])
+
+
 def test_budget_below_the_always_sent_groups_is_an_outage(tiny_model, images):
     codec = DeepJSCC(ARJSCCConfig(), model=tiny_model)
     tx = codec.transmit(images, 5.0, 0.1)
