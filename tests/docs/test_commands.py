@@ -3,9 +3,11 @@
 A `run` or `rd` is validated, then run at tiny size (10 images, 1 run, one grid point); a `ber` runs with a
 few thousand bits; `list` and `validate` run as written; a `train` is parsed by the real parser, its options
 by its trainer's config class, and the weights it starts from must exist (a zoo name, or a shipped stand-in
-for the output of a `train` command written before it in the same file). Running each written `train` for
-one step as well cost about 3 minutes of CI (13 commands), more than the suite's budget had left. `PATH` and `<cifar10-jpeg>` stand for the data: a
-command that needs training images gets a tiny image folder, a test-split command the embedded sample.
+for the output of a `train` command written before it in the same file). The first written `train` of each
+trainer (model, `--arch`, HEVRC stage) then runs one epoch of one step (batch = the 20 tiny training
+images) with every other option as written; the others differ from it only in options the parse checks.
+`PATH` and `<cifar10-jpeg>` stand for the data: a command that needs training images gets a tiny image
+folder, a test-split command the embedded sample.
 """
 import shlex
 from pathlib import Path
@@ -48,6 +50,7 @@ COMMANDS = [(page, argv) for k, (page, argv) in enumerate(WRITTEN)
             if argv not in [a for _, a in WRITTEN[:k]]]          # a command written twice is tested once
 
 
+
 def _ids():
     return [f"{page.name}:{' '.join(argv)[:60]}" for page, argv in COMMANDS]
 
@@ -59,6 +62,15 @@ def test_the_pages_hold_commands():
 
 def _option(argv, name):
     return argv[argv.index(name) + 1] if name in argv else None
+
+
+def trainer_of(argv) -> tuple:
+    """What a `train` command trains: the model, its architecture, its HEVRC stage."""
+    return argv[1], _option(argv, "--arch"), next((a for a in argv if a.startswith("stage=")), None)
+
+
+#: The first written `train` command of each trainer, run for one step.
+STEPPED = {trainer_of(argv): argv for _, argv in reversed(COMMANDS) if argv[0] == "train"}
 
 
 def _produced(page, before) -> dict:
@@ -96,6 +108,7 @@ def _data(argv, tiny_train_folder):
 @pytest.mark.parametrize("page, argv", COMMANDS, ids=_ids())
 def test_written_command(page, argv, tmp_path, tiny_train_folder, monkeypatch):
     monkeypatch.chdir(ROOT)
+    stepped = argv[0] == "train" and STEPPED[trainer_of(argv)] == argv
     on_page = [a for p, a in WRITTEN if p == page]
     before = on_page[:on_page.index(argv)]
     argv = _with_stand_ins(_data(argv, tiny_train_folder), _produced(page, before))
@@ -104,6 +117,8 @@ def test_written_command(page, argv, tmp_path, tiny_train_folder, monkeypatch):
     out = tmp_path / "out"
     if command == "train":
         check_train(args)
+        if stepped:
+            assert main(_replace_out(argv, out) + ["--epochs", "1", "--set", f"batch_size={TINY_TRAIN_IMAGES}"]) == 0
     elif command in ("list", "validate"):
         assert main(argv) == 0
     elif command == "ber":
@@ -143,9 +158,12 @@ def check_train(args):
             zoo.entry(name)                                  # a zoo name, or a run output that exists
 
 
+TINY_TRAIN_IMAGES = 20
+
+
 @pytest.fixture(scope="module")
 def tiny_train_folder(tmp_path_factory):
-    """An image-folder tree with train/ and test/, 2 images per class each."""
+    """An image-folder tree with train/ and test/, 2 images per class each (``TINY_TRAIN_IMAGES`` in train/)."""
     import numpy as np
     from PIL import Image
     from linksim import CIFAR10_CLASSES
