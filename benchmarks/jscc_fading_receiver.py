@@ -18,17 +18,14 @@ import numpy as np
 
 def receivers(y, h, snr_db):
     """Decoder inputs ``{name: (symbols, decoder SNR dB [N])}`` for received ``y [N, G, 64]``, gain ``h [N]``."""
-    from linksim.channels import mmse_equalise
-    power = np.abs(h) ** 2
-    effective = snr_db + 10 * np.log10(np.maximum(power, 1e-12))
-    mmse = mmse_equalise(y, h[:, None, None], snr_db).numpy()
-    zf = y / h[:, None, None]
-    average = np.full(len(h), snr_db, np.float32)
+    from linksim.channels import analog_equalise
+    gain = np.broadcast_to(h[:, None, None], y.shape)
+    mmse, average = (t.numpy() for t in analog_equalise(y, gain, snr_db, one_fade_per_image=False))
+    zf, effective = (t.numpy() for t in analog_equalise(y, gain, snr_db, one_fade_per_image=True))
     return {"mmse, average SNR": (mmse, average),
-            "mmse, effective SNR": (mmse, effective.astype(np.float32)),
-            "zero forcing, effective SNR": (zf.astype(np.complex64), effective.astype(np.float32)),
-            "zero forcing, effective SNR >= 0 dB": (zf.astype(np.complex64),
-                                                   np.maximum(effective, 0.0).astype(np.float32))}
+            "mmse, effective SNR": (mmse, effective),
+            "zero forcing, effective SNR": (zf, effective),
+            "zero forcing, effective SNR >= 0 dB": (zf, np.maximum(effective, 0.0))}
 
 
 def main():

@@ -221,10 +221,10 @@ def analog_equalise(y, gain, snr_db, one_fade_per_image: bool):
 
     Returns ``(symbols, decoder SNR dB [N])``. With one fade per image: the zero-forced ``y / h`` and
     the image's effective SNR ``snr_db + 10 log10 |h|^2``, which is exactly the AWGN channel the
-    decoder was trained on (against MMSE symbols at the average SNR, for the AWGN-trained ``ar_jscc``: +10.9 and +12.3
-    accuracy points at 0 dB, CPP 1/4 and 1/2, none significantly worse from 5 dB on;
-    ``benchmarks/jscc_fading_receiver.py``). Otherwise one SNR cannot
-    describe an image, and the decoder gets MMSE estimates at the average SNR.
+    decoder was trained on (against MMSE symbols at the average SNR, for the AWGN-trained
+    ``ar_jscc``: +10.9 and +12.3 accuracy points at 0 dB, CPP 1/4 and 1/2, none significantly worse
+    from 5 dB on; ``benchmarks/jscc_fading_receiver.py``). Otherwise one SNR cannot describe an
+    image, and the decoder gets MMSE estimates at the average SNR.
     """
     y, gain = tf.convert_to_tensor(y, tf.complex64), tf.convert_to_tensor(gain, tf.complex64)
     snr_db = tf.broadcast_to(tf.cast(snr_db, tf.float32), tf.shape(y)[:1])
@@ -246,6 +246,5 @@ def _rician(config: RicianBlockConfig) -> BlockFadingChannel:
     return BlockFadingChannel(config)
 
 
-__all__ = ["BlockFadingChannel", "RayleighBlockConfig", "RicianBlockConfig", "analog_equalise", "equalise", "mmse_equalise",
-           "ls_estimate",
-           "rician_gains"]
+__all__ = ["BlockFadingChannel", "RayleighBlockConfig", "RicianBlockConfig", "analog_equalise", "equalise",
+           "mmse_equalise", "ls_estimate", "rician_gains"]

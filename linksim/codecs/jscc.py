@@ -136,7 +136,8 @@ class DeepJSCC(Codec):
             return Reception(np.broadcast_to(fallback_image(shape[1:]), shape).copy(), tx.outage.copy())
         decoder_snr = np.full(len(masks), snr_db, np.float32)
         if fades is not None:
-            received, decoder_snr = self._equalise(received, tx, fades, snr_db)
+            received, row_snr = self._equalise(received, tx, fades, snr_db)
+            decoder_snr[tx.layout.image.reshape(received.shape)[:, 0]] = row_snr
         grid = np.zeros(masks.shape + (SYMBOLS_PER_GROUP,), np.complex64)
         grid[masks] = received
         out = []
@@ -148,11 +149,9 @@ class DeepJSCC(Codec):
 
     @staticmethod
     def _equalise(received, tx, fades, snr_db):
-        """Received rows ``[n_sent_groups, 64]`` equalised with the receiver's CSI, and the SNR ``[N]``
-        each image is decoded at (:func:`~linksim.channels.analog_equalise`; a row is one image's)."""
+        """Received rows ``[n_sent_groups, 64]`` equalised with the receiver's CSI, and the SNR each
+        row's image is decoded at ``[n_sent_groups]`` (:func:`~linksim.channels.analog_equalise`)."""
         from ..channels import analog_equalise
         gain = fades.at(tx.layout.image, tx.layout.position, tx.layout.codeword).reshape(received.shape)
         symbols, row_snr = analog_equalise(received, gain, snr_db, fades.coherence == "per_image")
-        decoder_snr = np.full(len(tx.channel_uses), snr_db, np.float32)
-        decoder_snr[tx.layout.image.reshape(received.shape)[:, 0]] = row_snr.numpy()
-        return symbols.numpy(), decoder_snr
+        return symbols.numpy(), row_snr.numpy()

@@ -50,7 +50,6 @@ COMMANDS = [(page, argv) for k, (page, argv) in enumerate(WRITTEN)
             if argv not in [a for _, a in WRITTEN[:k]]]          # a command written twice is tested once
 
 
-
 def _ids():
     return [f"{page.name}:{' '.join(argv)[:60]}" for page, argv in COMMANDS]
 
